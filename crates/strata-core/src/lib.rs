@@ -1,0 +1,6 @@
+//! strata-core: the pure part of strata. Parsing image references and Dockerfiles,
+//! extracting image occurrences from files, deciding and rewriting. Nothing here touches
+//! the filesystem, the network, a clock or a database: callers hand in bytes and get values.
+
+pub mod occurrence;
+pub mod reference;

@@ -1,0 +1,158 @@
+//! extract stage: the values every extractor returns. An occurrence is one place in one
+//! file that names an image; a skip is a place we deliberately do not treat as an image
+//! reference (with a stable code saying why); an error is input the build tool itself
+//! would reject. Nothing here knows about files on disk: callers attach the path.
+
+use std::fmt;
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::reference::Reference;
+
+/// Where in a file an image reference was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// A Dockerfile `FROM` instruction.
+    From,
+    /// `COPY --from=<image>` (or `ADD --from`).
+    CopyFrom,
+    /// `RUN --mount=...,from=<image>`.
+    MountFrom,
+    /// The `# syntax=` parser directive (the BuildKit frontend image).
+    Syntax,
+    /// `services.*.image` in a compose file.
+    Compose,
+    /// A container image in a Kubernetes manifest.
+    Kubernetes,
+    /// A GitHub Actions workflow (`container`, `services`, `uses: docker://`).
+    Actions,
+}
+
+impl Source {
+    /// The stable kebab-case name used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::From => "from",
+            Source::CopyFrom => "copy-from",
+            Source::MountFrom => "mount-from",
+            Source::Syntax => "syntax",
+            Source::Compose => "compose",
+            Source::Kubernetes => "kubernetes",
+            Source::Actions => "actions",
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether the file pulls the image or builds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// The image is pulled and built upon (a base): it can be pinned and watched.
+    #[default]
+    Uses,
+    /// The image is the output of a build in this repository (compose `build:` with
+    /// `image:`): never looked up or pinned, but it is a node of the image graph.
+    Produces,
+}
+
+/// One image reference found in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Occurrence {
+    /// 1-based line of the instruction or YAML key that uses the image.
+    pub line: usize,
+    /// 1-based byte column of `text` on `line`.
+    pub column: usize,
+    /// `[start, end)` byte range of the text a pin or update rewrites. For a reference
+    /// written literally this is the reference itself; for one assembled from an `ARG`
+    /// default it is that default's value, which may sit on another line. The digest
+    /// always goes at the end of this range.
+    pub span: Range<usize>,
+    pub source: Source,
+    /// The reference as written, before variable expansion.
+    pub text: String,
+    /// The expanded, normalised reference.
+    pub reference: Reference,
+    /// The lower-cased `AS` name of the stage this `FROM` starts.
+    pub stage: Option<String>,
+    /// The expanded `--platform` value written on the instruction.
+    pub platform: Option<String>,
+    /// When `span` is an `ARG` default, the name of that `ARG`.
+    pub arg: Option<String>,
+    pub role: Role,
+}
+
+/// Why a place that looks like an image reference is not treated as one. The codes are
+/// stable and documented (docs/skips.md); add new variants, never rename codes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SkipReason {
+    /// `FROM <stage>` or `COPY --from=<stage|index>`: a stage of this build, not an image.
+    BuildStage,
+    /// `FROM scratch`: the empty image.
+    Scratch,
+    /// A variable with no default and no value given; names the variable.
+    UnresolvedVariable { name: String },
+    /// The text is not a valid image reference (in files where that is not fatal).
+    InvalidReference { reason: String },
+    /// The value is a template (Helm `{{ }}`, Actions `${{ }}`): rendered elsewhere.
+    Templated,
+}
+
+impl SkipReason {
+    /// The stable kebab-case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SkipReason::BuildStage => "build-stage",
+            SkipReason::Scratch => "scratch",
+            SkipReason::UnresolvedVariable { .. } => "unresolved-variable",
+            SkipReason::InvalidReference { .. } => "invalid-reference",
+            SkipReason::Templated => "templated",
+        }
+    }
+
+    /// A one-line human explanation.
+    pub fn message(&self) -> String {
+        match self {
+            SkipReason::BuildStage => "refers to a build stage, not an image".to_owned(),
+            SkipReason::Scratch => "scratch is the empty image; nothing to pin".to_owned(),
+            SkipReason::UnresolvedVariable { name } => {
+                format!("variable {name} has no default and no value was given (use --build-arg {name}=...)")
+            }
+            SkipReason::InvalidReference { reason } => format!("not a valid image reference: {reason}"),
+            SkipReason::Templated => "value is a template expression, rendered elsewhere".to_owned(),
+        }
+    }
+}
+
+/// A place skipped on purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip {
+    pub line: usize,
+    /// The text as written.
+    pub text: String,
+    pub reason: SkipReason,
+}
+
+/// Input that the build tool would reject. The rest of the file may still have been read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct ExtractError {
+    /// 1-based line, 0 when the error concerns the whole file.
+    pub line: usize,
+    pub message: String,
+}
+
+/// Everything one extractor found in one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Extraction {
+    pub occurrences: Vec<Occurrence>,
+    pub skips: Vec<Skip>,
+    pub errors: Vec<ExtractError>,
+}
