@@ -2,5 +2,8 @@
 //! extracting image occurrences from files, deciding and rewriting. Nothing here touches
 //! the filesystem, the network, a clock or a database: callers hand in bytes and get values.
 
+pub mod dockerfile;
+pub mod extract;
 pub mod occurrence;
 pub mod reference;
+pub mod shell;

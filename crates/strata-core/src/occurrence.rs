@@ -87,6 +87,10 @@ pub struct Occurrence {
     /// When `span` is an `ARG` default, the name of that `ARG`.
     pub arg: Option<String>,
     pub role: Role,
+    /// Why this occurrence must not be rewritten even though it names an image (the
+    /// `ARG` it would rewrite is shared, the text crosses a line continuation, …).
+    /// `None` for the usual case. Set by extractors; used by `pin` and `update`.
+    pub blocked: Option<SkipReason>,
 }
 
 /// Why a place that looks like an image reference is not treated as one. The codes are
@@ -101,8 +105,14 @@ pub enum SkipReason {
     UnresolvedVariable { name: String },
     /// The text is not a valid image reference (in files where that is not fatal).
     InvalidReference { reason: String },
+    /// The `ARG` default that would be rewritten also feeds other references or other
+    /// instructions, so pinning it would change them too.
+    SharedArg { name: String },
     /// The value is a template (Helm `{{ }}`, Actions `${{ }}`): rendered elsewhere.
     Templated,
+    /// The value cannot be mapped to exact bytes of the file (escape sequences, folded lines,
+    /// a block scalar with a trailing line break), so it could not be rewritten in place.
+    Unrewritable { reason: String },
 }
 
 impl SkipReason {
@@ -114,6 +124,8 @@ impl SkipReason {
             SkipReason::UnresolvedVariable { .. } => "unresolved-variable",
             SkipReason::InvalidReference { .. } => "invalid-reference",
             SkipReason::Templated => "templated",
+            SkipReason::SharedArg { .. } => "shared-arg",
+            SkipReason::Unrewritable { .. } => "unrewritable",
         }
     }
 
@@ -127,6 +139,12 @@ impl SkipReason {
             }
             SkipReason::InvalidReference { reason } => format!("not a valid image reference: {reason}"),
             SkipReason::Templated => "value is a template expression, rendered elsewhere".to_owned(),
+            SkipReason::SharedArg { name } => {
+                format!("ARG {name} also feeds other references or instructions; pinning its default would change them too")
+            }
+            SkipReason::Unrewritable { reason } => {
+                format!("value cannot be edited in place in the file: {reason}")
+            }
         }
     }
 }

@@ -1,0 +1,509 @@
+//! extract stage: a span-keeping YAML tree shared by the compose, Kubernetes and Actions
+//! extractors. Reads text only; never expands aliases into copies and never recurses on the
+//! depth of the input.
+//!
+//! Built on the event parser under serde-saphyr (`granit_parser`, which serde-saphyr
+//! re-exports) rather than on `serde_saphyr::Spanned`: events carry each scalar's style
+//! (plain, quoted, block) and the byte range of its token, which is what deciding whether a
+//! value can be rewritten in place needs, and an alias stays a pointer to its anchor instead of
+//! being copied by a deserializer, so an alias bomb costs nothing to read. For `&str` input the
+//! parser reports byte offsets directly (its `index()` counts chars; a char-to-byte table is
+//! built only if a byte offset is ever missing). The parser refuses nesting deeper than 255
+//! levels with an error, and the tree is built with an explicit stack.
+//!
+//! Walking the tree follows aliases and `<<` merge keys, but every step is charged to a
+//! per-document budget proportional to the document's size, so a walk through a document
+//! crafted to multiply work through aliases stops early and the caller reports it.
+
+use std::borrow::Cow;
+use std::cell::{Cell, OnceCell};
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use serde_saphyr::granit_parser::{Event, Marker, Parser, ScalarStyle, Span};
+
+use crate::occurrence::{ExtractError, Extraction, Occurrence, Role, Skip, SkipReason, Source};
+use crate::reference::Reference;
+
+/// How many merge keys deep a lookup follows (`<<: *a` where `a` itself merges ...).
+const MAX_MERGE_DEPTH: usize = 16;
+
+/// Walking budget: this many steps plus a few per node of the document.
+const BASE_BUDGET: usize = 10_000;
+const BUDGET_PER_NODE: usize = 8;
+
+/// Index of a node in its document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct NodeId(usize);
+
+#[derive(Debug)]
+enum Kind<'t> {
+    Scalar { value: Cow<'t, str>, style: ScalarStyle },
+    Sequence(Vec<NodeId>),
+    Mapping(Vec<(NodeId, NodeId)>),
+    /// An alias and the anchored node it names (`None` if the anchor is unknown).
+    Alias(Option<NodeId>),
+}
+
+#[derive(Debug)]
+struct Node<'t> {
+    kind: Kind<'t>,
+    /// Byte range of the node's source (quotes included; a whole collection).
+    start: usize,
+    end: usize,
+    /// 1-based line where the node starts.
+    line: usize,
+}
+
+/// A key and its value in a mapping; `value` is already resolved through aliases.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Entry {
+    pub(crate) key: NodeId,
+    pub(crate) value: NodeId,
+}
+
+/// What a value is, as far as an image reference is concerned.
+#[derive(Debug)]
+pub(crate) enum Value<'d> {
+    /// `~`, `null` or nothing: no value written.
+    Null,
+    /// A string, with the exact byte range of `value` in the text, or why there is none.
+    Scalar { value: &'d str, span: Result<Range<usize>, &'static str> },
+    /// A mapping, a sequence or an alias to an unknown anchor; `source` is its text.
+    Other { source: &'d str },
+}
+
+/// One YAML document as a tree of nodes with byte positions.
+#[derive(Debug)]
+pub(crate) struct Document<'t> {
+    text: &'t str,
+    nodes: Vec<Node<'t>>,
+    budget: Cell<usize>,
+    exhausted: Cell<bool>,
+}
+
+/// Every document of a YAML stream, and the syntax errors met on the way.
+#[derive(Debug)]
+pub(crate) struct Stream<'t> {
+    pub(crate) documents: Vec<Document<'t>>,
+    pub(crate) errors: Vec<ExtractError>,
+}
+
+/// Parses every document of `text`. A document with a syntax error is dropped (and reported);
+/// parsing resumes at the next `---`.
+pub(crate) fn parse(text: &str) -> Stream<'_> {
+    let offsets = Offsets { text, chars: OnceCell::new() };
+    let mut parser = Parser::new_from_str(text);
+    let mut documents = Vec::new();
+    let mut errors = Vec::new();
+    let mut builder: Option<Builder<'_>> = None;
+    while let Some(next) = parser.next_event() {
+        match next {
+            Ok((Event::DocumentStart(..), _)) => builder = Some(Builder::new(text)),
+            Ok((Event::DocumentEnd, _)) => {
+                if let Some(done) = builder.take() {
+                    documents.push(done.finish());
+                }
+            }
+            Ok((event, span)) => {
+                if let Some(builder) = builder.as_mut() {
+                    builder.event(event, &span, &offsets);
+                }
+            }
+            Err(error) => {
+                errors.push(ExtractError {
+                    line: error.marker().line(),
+                    message: format!("invalid YAML: {}", error.info()),
+                });
+                builder = None;
+                if !matches!(parser.proceed_next_document(), Ok(true)) {
+                    break;
+                }
+            }
+        }
+    }
+    Stream { documents, errors }
+}
+
+/// Byte offsets of parser markers.
+struct Offsets<'t> {
+    text: &'t str,
+    /// Byte offset of each char, built only if the parser ever omits a byte offset.
+    chars: OnceCell<Vec<usize>>,
+}
+
+impl Offsets<'_> {
+    fn byte(&self, marker: &Marker) -> usize {
+        if let Some(byte) = marker.byte_offset() {
+            return byte;
+        }
+        let chars = self.chars.get_or_init(|| {
+            let mut starts: Vec<usize> = self.text.char_indices().map(|(i, _)| i).collect();
+            starts.push(self.text.len());
+            starts
+        });
+        chars.get(marker.index()).copied().unwrap_or(self.text.len())
+    }
+}
+
+struct Frame {
+    id: NodeId,
+    /// A mapping's key still waiting for its value.
+    key: Option<NodeId>,
+}
+
+struct Builder<'t> {
+    text: &'t str,
+    nodes: Vec<Node<'t>>,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, NodeId>,
+}
+
+impl<'t> Builder<'t> {
+    fn new(text: &'t str) -> Self {
+        Builder { text, nodes: Vec::new(), stack: Vec::new(), anchors: HashMap::new() }
+    }
+
+    fn event(&mut self, event: Event<'t>, span: &Span, offsets: &Offsets<'_>) {
+        let start = offsets.byte(&span.start);
+        let end = offsets.byte(&span.end);
+        match event {
+            Event::Scalar(value, style, anchor, _) => {
+                self.add(Kind::Scalar { value, style }, start, end, span, anchor);
+            }
+            Event::SequenceStart(_, anchor, _) => {
+                let id = self.add(Kind::Sequence(Vec::new()), start, end, span, anchor);
+                self.stack.push(Frame { id, key: None });
+            }
+            Event::MappingStart(_, anchor, _) => {
+                let id = self.add(Kind::Mapping(Vec::new()), start, end, span, anchor);
+                self.stack.push(Frame { id, key: None });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some(frame) = self.stack.pop()
+                    && let Some(node) = self.nodes.get_mut(frame.id.0)
+                {
+                    node.end = end.max(node.start);
+                }
+            }
+            Event::Alias(anchor) => {
+                let target = self.anchors.get(&anchor).copied();
+                self.add(Kind::Alias(target), start, end, span, 0);
+            }
+            _ => {}
+        }
+    }
+
+    fn add(&mut self, kind: Kind<'t>, start: usize, end: usize, span: &Span, anchor: usize) -> NodeId {
+        let id = NodeId(self.nodes.len());
+        self.nodes.push(Node { kind, start, end, line: span.start.line() });
+        if anchor != 0 {
+            self.anchors.insert(anchor, id);
+        }
+        if let Some(frame) = self.stack.last_mut()
+            && let Some(parent) = self.nodes.get_mut(frame.id.0)
+        {
+            match &mut parent.kind {
+                Kind::Sequence(items) => items.push(id),
+                Kind::Mapping(entries) => match frame.key.take() {
+                    Some(key) => entries.push((key, id)),
+                    None => frame.key = Some(id),
+                },
+                Kind::Scalar { .. } | Kind::Alias(_) => {}
+            }
+        }
+        id
+    }
+
+    fn finish(self) -> Document<'t> {
+        let budget = BASE_BUDGET.saturating_add(self.nodes.len().saturating_mul(BUDGET_PER_NODE));
+        Document { text: self.text, nodes: self.nodes, budget: Cell::new(budget), exhausted: Cell::new(false) }
+    }
+}
+
+impl<'t> Document<'t> {
+    /// The top node, if the document is not empty.
+    pub(crate) fn root(&self) -> Option<NodeId> {
+        if self.nodes.is_empty() { None } else { Some(self.resolve(NodeId(0))) }
+    }
+
+    /// Whether a walk ran out of budget (its results are then incomplete).
+    pub(crate) fn exhausted(&self) -> bool {
+        self.exhausted.get()
+    }
+
+    /// Charges `steps` to the budget; false (and marks the document) when it is spent.
+    fn charge(&self, steps: usize) -> bool {
+        match self.budget.get().checked_sub(steps) {
+            Some(left) => {
+                self.budget.set(left);
+                true
+            }
+            None => {
+                self.budget.set(0);
+                self.exhausted.set(true);
+                false
+            }
+        }
+    }
+
+    fn node(&self, id: NodeId) -> Option<&Node<'t>> {
+        self.nodes.get(id.0)
+    }
+
+    /// Follows an alias to its anchored node (an anchor is never itself an alias).
+    fn resolve(&self, id: NodeId) -> NodeId {
+        match self.node(id).map(|node| &node.kind) {
+            Some(Kind::Alias(Some(target))) if self.charge(1) => *target,
+            _ => id,
+        }
+    }
+
+    /// 1-based line where a node starts.
+    pub(crate) fn line(&self, id: NodeId) -> usize {
+        self.node(id).map_or(0, |node| node.line)
+    }
+
+    /// The string value of a scalar node (after alias resolution).
+    pub(crate) fn str(&self, id: NodeId) -> Option<&str> {
+        match &self.node(self.resolve(id))?.kind {
+            Kind::Scalar { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Whether the node is a mapping (after alias resolution).
+    pub(crate) fn is_mapping(&self, id: NodeId) -> bool {
+        matches!(self.node(self.resolve(id)).map(|n| &n.kind), Some(Kind::Mapping(_)))
+    }
+
+    /// Whether a value is absent: a null scalar.
+    pub(crate) fn is_null(&self, id: NodeId) -> bool {
+        matches!(self.value(id), Value::Null)
+    }
+
+    /// The items of a sequence, resolved through aliases; empty for anything else.
+    pub(crate) fn items(&self, id: NodeId) -> Vec<NodeId> {
+        match self.node(self.resolve(id)).map(|n| &n.kind) {
+            Some(Kind::Sequence(items)) if self.charge(items.len()) => {
+                items.iter().map(|&item| self.resolve(item)).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The value of `key` in a mapping, looking through `<<` merge keys as YAML 1.1 and
+    /// docker compose do (keys of the mapping itself win, then merged mappings in order).
+    pub(crate) fn get(&self, map: NodeId, key: &str) -> Option<Entry> {
+        self.lookup(self.resolve(map), key, 0)
+    }
+
+    fn lookup(&self, map: NodeId, key: &str, depth: usize) -> Option<Entry> {
+        let Some(Kind::Mapping(entries)) = self.node(map).map(|n| &n.kind) else {
+            return None;
+        };
+        if !self.charge(entries.len()) {
+            return None;
+        }
+        let mut merges = Vec::new();
+        for &(k, v) in entries {
+            if self.is_merge_key(k) {
+                merges.push(v);
+            } else if self.str(k) == Some(key) {
+                return Some(Entry { key: k, value: self.resolve(v) });
+            }
+        }
+        if depth >= MAX_MERGE_DEPTH {
+            return None;
+        }
+        merges
+            .into_iter()
+            .flat_map(|merge| self.merge_sources(merge))
+            .find_map(|source| self.lookup(source, key, depth + 1))
+    }
+
+    /// Every entry of a mapping with a scalar key, merged entries included (each key once,
+    /// the first definition winning), in source order of the mapping itself.
+    pub(crate) fn entries(&self, map: NodeId) -> Vec<(&str, Entry)> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        self.collect_entries(self.resolve(map), 0, &mut seen, &mut out);
+        out
+    }
+
+    fn collect_entries<'d>(
+        &'d self,
+        map: NodeId,
+        depth: usize,
+        seen: &mut HashSet<&'d str>,
+        out: &mut Vec<(&'d str, Entry)>,
+    ) {
+        let Some(Kind::Mapping(entries)) = self.node(map).map(|n| &n.kind) else {
+            return;
+        };
+        if !self.charge(entries.len()) {
+            return;
+        }
+        let mut merges = Vec::new();
+        for &(k, v) in entries {
+            if self.is_merge_key(k) {
+                merges.push(v);
+            } else if let Some(name) = self.str(k)
+                && seen.insert(name)
+            {
+                out.push((name, Entry { key: k, value: self.resolve(v) }));
+            }
+        }
+        if depth < MAX_MERGE_DEPTH {
+            for source in merges.into_iter().flat_map(|merge| self.merge_sources(merge)) {
+                self.collect_entries(source, depth + 1, seen, out);
+            }
+        }
+    }
+
+    /// A plain `<<` key (a quoted one is an ordinary key).
+    fn is_merge_key(&self, id: NodeId) -> bool {
+        matches!(
+            self.node(id).map(|n| &n.kind),
+            Some(Kind::Scalar { value, style: ScalarStyle::Plain }) if value == "<<"
+        )
+    }
+
+    /// The mappings a merge key's value names: one mapping or a sequence of them.
+    fn merge_sources(&self, value: NodeId) -> Vec<NodeId> {
+        let value = self.resolve(value);
+        match self.node(value).map(|n| &n.kind) {
+            Some(Kind::Mapping(_)) => vec![value],
+            Some(Kind::Sequence(_)) => self.items(value),
+            _ => Vec::new(),
+        }
+    }
+
+    /// What a value node holds, with the exact byte span of a string when it has one.
+    pub(crate) fn value(&self, id: NodeId) -> Value<'_> {
+        let Some(node) = self.node(self.resolve(id)) else {
+            return Value::Null;
+        };
+        match &node.kind {
+            Kind::Scalar { value, style } => {
+                if *style == ScalarStyle::Plain && is_null(value) {
+                    return Value::Null;
+                }
+                let span = self
+                    .content_span(node.start..node.end, value, *style)
+                    .ok_or_else(|| unrewritable_reason(*style));
+                Value::Scalar { value, span }
+            }
+            _ => Value::Other { source: self.text.get(node.start..node.end).unwrap_or_default() },
+        }
+    }
+
+    /// The byte range holding exactly `value`, or `None` when the source differs from the
+    /// value (escapes, doubled quotes, folded lines): such a value cannot be edited in place.
+    fn content_span(&self, raw: Range<usize>, value: &str, style: ScalarStyle) -> Option<Range<usize>> {
+        let source = self.text.get(raw.clone())?;
+        match style {
+            ScalarStyle::Plain => (source == value).then_some(raw),
+            ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                let quote = if style == ScalarStyle::SingleQuoted { '\'' } else { '"' };
+                let inner = source.strip_prefix(quote)?.strip_suffix(quote)?;
+                (inner == value).then_some(raw.start + 1..raw.end - 1)
+            }
+            // `|-` or `>-` with one line: the value is the start of the block, and what
+            // follows is only the line break and indentation.
+            ScalarStyle::Literal | ScalarStyle::Folded => {
+                let rest = source.strip_prefix(value)?;
+                (!value.contains(['\n', '\r']) && rest.trim().is_empty())
+                    .then_some(raw.start..raw.start + value.len())
+            }
+        }
+    }
+}
+
+/// YAML 1.2 core schema nulls (plain scalars only).
+fn is_null(value: &str) -> bool {
+    matches!(value, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// Why a scalar of this style has no exact span, for a skip message.
+fn unrewritable_reason(style: ScalarStyle) -> &'static str {
+    match style {
+        ScalarStyle::Plain => "plain value folded over several lines",
+        ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+            "quoted value with escapes or folded over several lines"
+        }
+        ScalarStyle::Literal | ScalarStyle::Folded => {
+            "block scalar with several lines or a kept line break"
+        }
+    }
+}
+
+/// An image value found in a YAML file, before it becomes an occurrence or a skip.
+#[derive(Debug)]
+pub(crate) struct Site<'a> {
+    /// 1-based line of the key that uses the image.
+    pub(crate) line: usize,
+    /// The value as written (decoded from YAML).
+    pub(crate) written: &'a str,
+    /// Exact byte range of `written`, or why there is none.
+    pub(crate) span: Result<Range<usize>, &'static str>,
+    pub(crate) source: Source,
+}
+
+impl Site<'_> {
+    /// A skip at this site.
+    pub(crate) fn skip(&self, reason: SkipReason) -> Skip {
+        Skip { line: self.line, text: self.written.to_owned(), reason }
+    }
+
+    /// The occurrence of `expanded` (the written value after any variable expansion), or a
+    /// skip when it is not a reference or cannot be edited in place.
+    pub(crate) fn occurrence(&self, text: &str, expanded: &str, role: Role) -> Result<Occurrence, Skip> {
+        let reference = Reference::parse_normalized(expanded)
+            .map_err(|e| self.skip(SkipReason::InvalidReference { reason: e.to_string() }))?;
+        let span = self
+            .span
+            .clone()
+            .map_err(|reason| self.skip(SkipReason::Unrewritable { reason: reason.to_owned() }))?;
+        Ok(Occurrence {
+            line: self.line,
+            column: column(text, span.start),
+            span,
+            source: self.source,
+            text: self.written.to_owned(),
+            reference,
+            stage: None,
+            platform: None,
+            arg: None,
+            role,
+            blocked: None,
+        })
+    }
+}
+
+/// Adds an occurrence or a skip to an extraction.
+pub(crate) fn record(out: &mut Extraction, found: Result<Occurrence, Skip>) {
+    match found {
+        Ok(occurrence) => out.occurrences.push(occurrence),
+        Err(skip) => out.skips.push(skip),
+    }
+}
+
+/// The error reported when a walk gives up on a document built to multiply work.
+pub(crate) fn exhausted_error(document: &Document<'_>) -> ExtractError {
+    ExtractError {
+        line: document.line(NodeId(0)),
+        message: "document too complex: too many alias and merge-key expansions; rest of document not read"
+            .to_owned(),
+    }
+}
+
+/// 1-based byte column of `offset` on its line.
+pub(crate) fn column(text: &str, offset: usize) -> usize {
+    let before = text.get(..offset).unwrap_or(text);
+    let line_start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    before.len() - line_start + 1
+}
+
+#[cfg(test)]
+mod tests;

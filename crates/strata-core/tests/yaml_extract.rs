@@ -1,0 +1,191 @@
+//! Snapshot tests of the compose, Kubernetes and Actions extractors over realistic fixture
+//! files, plus the properties every occurrence must have (its span holds exactly its text)
+//! and the hostile-input limits (deep nesting, alias bombs, large files).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use strata_core::extract::{actions, compose, kubernetes};
+use strata_core::occurrence::{Extraction, Role, Source};
+
+type Extractor = fn(&str, &dyn Fn(&str) -> Option<String>) -> Extraction;
+
+/// A compact, stable view of an extraction for snapshots.
+#[derive(Serialize)]
+struct View {
+    occurrences: Vec<OccurrenceView>,
+    skips: Vec<SkipView>,
+    errors: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct OccurrenceView {
+    line: usize,
+    column: usize,
+    span: [usize; 2],
+    source: Source,
+    text: String,
+    reference: String,
+    role: Role,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    platform: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SkipView {
+    line: usize,
+    text: String,
+    code: &'static str,
+    message: String,
+}
+
+fn view(out: &Extraction) -> View {
+    View {
+        occurrences: out
+            .occurrences
+            .iter()
+            .map(|o| OccurrenceView {
+                line: o.line,
+                column: o.column,
+                span: [o.span.start, o.span.end],
+                source: o.source,
+                text: o.text.clone(),
+                reference: o.reference.to_string(),
+                role: o.role,
+                platform: o.platform.clone(),
+            })
+            .collect(),
+        skips: out
+            .skips
+            .iter()
+            .map(|s| SkipView { line: s.line, text: s.text.clone(), code: s.reason.code(), message: s.reason.message() })
+            .collect(),
+        errors: out.errors.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn fixture(path: &str) -> String {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+}
+
+/// The variables the compose fixtures are written against.
+fn compose_vars(name: &str) -> Option<String> {
+    match name {
+        "REGISTRY" => Some("registry.example.com:5000".to_owned()),
+        "PY_VERSION" => Some("3.12".to_owned()),
+        "EMPTY" => Some(String::new()),
+        _ => None,
+    }
+}
+
+/// Runs `extract` on a fixture and checks what must hold for every occurrence: the span
+/// holds exactly the written text, and line and column point at it.
+fn run(extract: Extractor, path: &str, vars: &dyn Fn(&str) -> Option<String>) -> View {
+    let text = fixture(path);
+    let out = extract(&text, vars);
+    for o in &out.occurrences {
+        assert_eq!(&text[o.span.clone()], o.text, "{path}: span of {:?}", o.text);
+        let line_start = text[..o.span.start].rfind('\n').map_or(0, |i| i + 1);
+        assert_eq!(o.span.start - line_start + 1, o.column, "{path}: column of {:?}", o.text);
+        assert!(o.line <= 1 + text[..o.span.start].matches('\n').count(), "{path}: line of {:?}", o.text);
+    }
+    view(&out)
+}
+
+fn no_vars(_: &str) -> Option<String> {
+    None
+}
+
+#[test]
+fn compose_build_and_image() {
+    insta::assert_json_snapshot!(run(compose::extract, "compose/build-and-image.yaml", &no_vars));
+}
+
+#[test]
+fn compose_interpolation() {
+    insta::assert_json_snapshot!(run(compose::extract, "compose/interpolation.yaml", &compose_vars));
+}
+
+#[test]
+fn compose_crlf() {
+    assert!(fixture("compose/crlf.yaml").contains("\r\n"), "the fixture must keep its CRLF line endings");
+    insta::assert_json_snapshot!(run(compose::extract, "compose/crlf.yaml", &no_vars));
+}
+
+#[test]
+fn kubernetes_multi_doc() {
+    insta::assert_json_snapshot!(run(kubernetes::extract, "kubernetes/multi-doc.yaml", &no_vars));
+}
+
+#[test]
+fn kubernetes_pod_debug() {
+    insta::assert_json_snapshot!(run(kubernetes::extract, "kubernetes/pod-debug.yaml", &no_vars));
+}
+
+#[test]
+fn kubernetes_list() {
+    insta::assert_json_snapshot!(run(kubernetes::extract, "kubernetes/list.yaml", &no_vars));
+}
+
+#[test]
+fn actions_workflow() {
+    insta::assert_json_snapshot!(run(actions::extract, "actions/ci.yml", &no_vars));
+}
+
+#[test]
+fn is_manifest_tells_manifests_from_other_yaml() {
+    for path in ["kubernetes/multi-doc.yaml", "kubernetes/pod-debug.yaml", "kubernetes/list.yaml"] {
+        assert!(kubernetes::is_manifest(&fixture(path)), "{path}");
+    }
+    for path in ["compose/build-and-image.yaml", "compose/crlf.yaml", "actions/ci.yml"] {
+        assert!(!kubernetes::is_manifest(&fixture(path)), "{path}");
+    }
+}
+
+/// Every extractor, with a name for messages.
+const EXTRACTORS: [(&str, Extractor); 3] =
+    [("compose", compose::extract), ("kubernetes", kubernetes::extract), ("actions", actions::extract)];
+
+#[test]
+fn deep_nesting_is_reported_quickly() {
+    let nested = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    for text in [nested.clone(), format!("services:\n  a:\n    image: {nested}\n")] {
+        for (name, extract) in EXTRACTORS {
+            let started = Instant::now();
+            let out = extract(&text, &no_vars);
+            assert_eq!(out.errors.len(), 1, "{name}");
+            assert!(started.elapsed() < Duration::from_secs(2), "{name}");
+        }
+    }
+}
+
+#[test]
+fn alias_bombs_do_not_expand() {
+    // Each level references the previous one nine times: 9^9 strings if expanded.
+    let mut text = String::from("x0: &x0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..10 {
+        let refs = vec![format!("*x{}", i - 1); 9].join(", ");
+        text.push_str(&format!("x{i}: &x{i} [{refs}]\n"));
+    }
+    let services = format!("{text}services:\n  a: {{<<: [*x9], image: alpine}}\n");
+    let manifest = format!("apiVersion: v1\nkind: List\n{text}items: *x9\n");
+    let workflow = format!("{text}jobs:\n  a: {{steps: *x9}}\n");
+    for (text, (name, extract)) in [services, manifest, workflow].iter().zip(EXTRACTORS) {
+        let started = Instant::now();
+        let out = extract(text, &no_vars);
+        assert!(started.elapsed() < Duration::from_secs(2), "{name}");
+        assert!(out.occurrences.len() <= 1, "{name}");
+    }
+}
+
+#[test]
+fn large_inputs_are_linear() {
+    let document = fixture("kubernetes/multi-doc.yaml");
+    let text = document.repeat(2_000);
+    let started = Instant::now();
+    let out = kubernetes::extract(&text, &no_vars);
+    assert_eq!(out.occurrences.len(), 2_000 * 7);
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+}
