@@ -11,7 +11,7 @@
 //!
 //! The signature matches the other YAML extractors; `vars` is not used.
 
-use crate::extract::yaml::{self, Document, Entry, NodeId, Site, Value};
+use crate::extract::yaml::{self, Document, Entry, NodeId, Site, Value, Written};
 use crate::occurrence::{Extraction, Role, Skip, SkipReason, Source};
 
 /// The `uses:` prefix of a step that runs an image.
@@ -20,7 +20,10 @@ const DOCKER_SCHEME: &str = "docker://";
 /// Finds the images of every job of every document in `text`. `vars` is not used.
 pub fn extract(text: &str, _vars: &dyn Fn(&str) -> Option<String>) -> Extraction {
     let stream = yaml::parse(text);
-    let mut out = Extraction { errors: stream.errors, ..Extraction::default() };
+    let mut out = Extraction {
+        errors: stream.errors,
+        ..Extraction::default()
+    };
     for document in &stream.documents {
         let walk = Walk { text, document };
         if let Some(root) = document.root()
@@ -77,23 +80,40 @@ impl Walk<'_, '_> {
     /// not an image (a `uses:` naming an action) and is ignored.
     fn image(&self, entry: Entry, prefix: &str, out: &mut Extraction) {
         let line = self.document.line(entry.key);
-        let (value, span) = match self.document.value(entry.value) {
+        let (value, at) = match self.document.value(entry.value) {
             Value::Null => return,
-            Value::Scalar { value, span } => (value, span),
+            Value::Scalar { value, at } => (value, at),
             Value::Other { source } => {
                 if prefix.is_empty() {
-                    let reason = SkipReason::InvalidReference { reason: "the value is not a string".to_owned() };
-                    out.skips.push(Skip { line, text: source.to_owned(), reason });
+                    let reason = SkipReason::InvalidReference {
+                        reason: "the value is not a string".to_owned(),
+                    };
+                    out.skips.push(Skip {
+                        line,
+                        text: source.to_owned(),
+                        reason,
+                    });
                 }
                 return;
             }
         };
-        let Some(written) = value.strip_prefix(prefix) else { return };
+        let Some(written) = value.strip_prefix(prefix) else {
+            return;
+        };
         if written.is_empty() && prefix.is_empty() {
             return;
         }
-        let span = span.map(|span| span.start + prefix.len()..span.end);
-        let site = Site { line, written, span, source: Source::Actions };
+        // The prefix is plain ASCII, so an exact value's image starts right after it.
+        let at = match at {
+            Written::Exact(span) => Written::Exact(span.start + prefix.len()..span.end),
+            inexact @ Written::Inexact(..) => inexact,
+        };
+        let site = Site {
+            line,
+            written,
+            at,
+            source: Source::Actions,
+        };
         if written.contains("${{") {
             out.skips.push(site.skip(SkipReason::Templated));
         } else {

@@ -25,9 +25,17 @@ use interpolation::{InterpolationError, interpolate};
 /// Finds the images of every service of every document in `text`.
 pub fn extract(text: &str, vars: &dyn Fn(&str) -> Option<String>) -> Extraction {
     let stream = yaml::parse(text);
-    let mut out = Extraction { errors: stream.errors, ..Extraction::default() };
+    let mut out = Extraction {
+        errors: stream.errors,
+        ..Extraction::default()
+    };
     for document in &stream.documents {
-        Walk { text, document, vars }.services(&mut out);
+        Walk {
+            text,
+            document,
+            vars,
+        }
+        .services(&mut out);
         if document.exhausted() {
             out.errors.push(yaml::exhausted_error(document));
         }
@@ -46,15 +54,23 @@ impl Walk<'_, '_> {
     fn services(&self, out: &mut Extraction) {
         let document = self.document;
         let Some(root) = document.root() else { return };
-        let Some(services) = document.get(root, "services") else { return };
+        let Some(services) = document.get(root, "services") else {
+            return;
+        };
         for (name, service) in document.entries(services.value) {
             if name.starts_with("x-") || !document.is_mapping(service.value) {
                 continue;
             }
-            let Some(image) = document.get(service.value, "image") else { continue };
-            let builds = document.get(service.value, "build").is_some_and(|b| !document.is_null(b.value));
+            let Some(image) = document.get(service.value, "image") else {
+                continue;
+            };
+            let builds = document
+                .get(service.value, "build")
+                .is_some_and(|b| !document.is_null(b.value));
             let role = if builds { Role::Produces } else { Role::Uses };
-            let platform = document.get(service.value, "platform").and_then(|p| self.platform(p));
+            let platform = document
+                .get(service.value, "platform")
+                .and_then(|p| self.platform(p));
             self.image(image, role, platform, out);
         }
     }
@@ -62,29 +78,46 @@ impl Walk<'_, '_> {
     /// Records the occurrence, skip or error for one service's `image:`.
     fn image(&self, image: Entry, role: Role, platform: Option<String>, out: &mut Extraction) {
         let line = self.document.line(image.key);
-        let (written, span) = match self.document.value(image.value) {
+        let (written, at) = match self.document.value(image.value) {
             Value::Null => return,
-            Value::Scalar { value, span } => (value, span),
+            Value::Scalar { value, at } => (value, at),
             Value::Other { source } => {
-                let reason = SkipReason::InvalidReference { reason: "the value is not a string".to_owned() };
-                out.skips.push(Skip { line, text: source.to_owned(), reason });
+                let reason = SkipReason::InvalidReference {
+                    reason: "the value is not a string".to_owned(),
+                };
+                out.skips.push(Skip {
+                    line,
+                    text: source.to_owned(),
+                    reason,
+                });
                 return;
             }
         };
-        let site = Site { line, written, span, source: Source::Compose };
+        let site = Site {
+            line,
+            written,
+            at,
+            source: Source::Compose,
+        };
         match interpolate(written, self.vars) {
             Ok(expanded) => {
-                let found = site.occurrence(self.text, &expanded, role).map(|mut occurrence| {
-                    occurrence.platform = platform;
-                    occurrence
-                });
+                let found = site
+                    .occurrence(self.text, &expanded, role)
+                    .map(|mut occurrence| {
+                        occurrence.platform = platform;
+                        occurrence
+                    });
                 yaml::record(out, found);
             }
             Err(InterpolationError::Unresolved { name }) => {
-                out.skips.push(site.skip(SkipReason::UnresolvedVariable { name }));
+                out.skips
+                    .push(site.skip(SkipReason::UnresolvedVariable { name }));
             }
             Err(error @ InterpolationError::Invalid { .. }) => {
-                out.errors.push(ExtractError { line, message: error.to_string() });
+                out.errors.push(ExtractError {
+                    line,
+                    message: error.to_string(),
+                });
             }
         }
     }
@@ -92,7 +125,9 @@ impl Walk<'_, '_> {
     /// The service's `platform:`, expanded; `None` when absent or not expandable.
     fn platform(&self, entry: Entry) -> Option<String> {
         match self.document.value(entry.value) {
-            Value::Scalar { value, .. } => interpolate(value, self.vars).ok().filter(|p| !p.is_empty()),
+            Value::Scalar { value, .. } => {
+                interpolate(value, self.vars).ok().filter(|p| !p.is_empty())
+            }
             Value::Null | Value::Other { .. } => None,
         }
     }

@@ -124,7 +124,10 @@ pub fn extract(text: &str, _vars: &dyn Fn(&str) -> Option<String>) -> Extraction
 
 /// The text of 1-based `line`, trimmed.
 fn source_line(text: &str, line: usize) -> &str {
-    text.lines().nth(line.saturating_sub(1)).unwrap_or_default().trim()
+    text.lines()
+        .nth(line.saturating_sub(1))
+        .unwrap_or_default()
+        .trim()
 }
 
 struct Walk<'a, 't> {
@@ -136,7 +139,9 @@ impl Walk<'_, '_> {
     /// Reads one Kubernetes object (a document, or an item of a `List`).
     fn object(&self, object: NodeId, depth: usize, out: &mut Extraction) {
         let document = self.document;
-        let kind = document.get(object, "kind").and_then(|k| document.str(k.value));
+        let kind = document
+            .get(object, "kind")
+            .and_then(|k| document.str(k.value));
         let path: &[&str] = match kind {
             Some("Pod") => &["spec"],
             Some("PodTemplate") => &["template", "spec"],
@@ -159,7 +164,9 @@ impl Walk<'_, '_> {
     }
 
     fn path(&self, from: NodeId, keys: &[&str]) -> Option<NodeId> {
-        keys.iter().try_fold(from, |node, key| self.document.get(node, key).map(|entry| entry.value))
+        keys.iter().try_fold(from, |node, key| {
+            self.document.get(node, key).map(|entry| entry.value)
+        })
     }
 
     fn pod_spec(&self, spec: NodeId, out: &mut Extraction) {
@@ -179,8 +186,13 @@ impl Walk<'_, '_> {
         let line = self.document.line(image.key);
         match self.document.value(image.value) {
             Value::Null => {}
-            Value::Scalar { value, span } => {
-                let site = Site { line, written: value, span, source: Source::Kubernetes };
+            Value::Scalar { value, at } => {
+                let site = Site {
+                    line,
+                    written: value,
+                    at,
+                    source: Source::Kubernetes,
+                };
                 if value.contains("{{") {
                     out.skips.push(site.skip(SkipReason::Templated));
                 } else {
@@ -191,9 +203,15 @@ impl Walk<'_, '_> {
                 let reason = if source.contains("{{") {
                     SkipReason::Templated
                 } else {
-                    SkipReason::InvalidReference { reason: "the value is not a string".to_owned() }
+                    SkipReason::InvalidReference {
+                        reason: "the value is not a string".to_owned(),
+                    }
                 };
-                out.skips.push(Skip { line, text: source.to_owned(), reason });
+                out.skips.push(Skip {
+                    line,
+                    text: source.to_owned(),
+                    reason,
+                });
             }
         }
     }

@@ -16,14 +16,19 @@
 //! crafted to multiply work through aliases stops early and the caller reports it.
 
 use std::borrow::Cow;
-use std::cell::{Cell, OnceCell};
-use std::collections::{HashMap, HashSet};
+use std::cell::Cell;
+use std::collections::HashSet;
 use std::ops::Range;
 
-use serde_saphyr::granit_parser::{Event, Marker, Parser, ScalarStyle, Span};
+use serde_saphyr::granit_parser::ScalarStyle;
 
-use crate::occurrence::{ExtractError, Extraction, Occurrence, Role, Skip, SkipReason, Source};
-use crate::reference::Reference;
+use crate::occurrence::ExtractError;
+
+mod build;
+mod site;
+
+pub(crate) use build::parse;
+pub(crate) use site::{Site, exhausted_error, record};
 
 /// How many merge keys deep a lookup follows (`<<: *a` where `a` itself merges ...).
 const MAX_MERGE_DEPTH: usize = 16;
@@ -38,7 +43,10 @@ pub(crate) struct NodeId(usize);
 
 #[derive(Debug)]
 enum Kind<'t> {
-    Scalar { value: Cow<'t, str>, style: ScalarStyle },
+    Scalar {
+        value: Cow<'t, str>,
+        style: ScalarStyle,
+    },
     Sequence(Vec<NodeId>),
     Mapping(Vec<(NodeId, NodeId)>),
     /// An alias and the anchored node it names (`None` if the anchor is unknown).
@@ -67,10 +75,20 @@ pub(crate) struct Entry {
 pub(crate) enum Value<'d> {
     /// `~`, `null` or nothing: no value written.
     Null,
-    /// A string, with the exact byte range of `value` in the text, or why there is none.
-    Scalar { value: &'d str, span: Result<Range<usize>, &'static str> },
+    /// A string (decoded from YAML) and where it is written.
+    Scalar { value: &'d str, at: Written },
     /// A mapping, a sequence or an alias to an unknown anchor; `source` is its text.
     Other { source: &'d str },
+}
+
+/// Where a string value is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Written {
+    /// These bytes of the text are exactly the value: a rewrite can splice them.
+    Exact(Range<usize>),
+    /// The text differs from the value (escapes, folding, block syntax): the range is the
+    /// whole token, quotes included, and why it cannot be edited in place.
+    Inexact(Range<usize>, &'static str),
 }
 
 /// One YAML document as a tree of nodes with byte positions.
@@ -89,142 +107,14 @@ pub(crate) struct Stream<'t> {
     pub(crate) errors: Vec<ExtractError>,
 }
 
-/// Parses every document of `text`. A document with a syntax error is dropped (and reported);
-/// parsing resumes at the next `---`.
-pub(crate) fn parse(text: &str) -> Stream<'_> {
-    let offsets = Offsets { text, chars: OnceCell::new() };
-    let mut parser = Parser::new_from_str(text);
-    let mut documents = Vec::new();
-    let mut errors = Vec::new();
-    let mut builder: Option<Builder<'_>> = None;
-    while let Some(next) = parser.next_event() {
-        match next {
-            Ok((Event::DocumentStart(..), _)) => builder = Some(Builder::new(text)),
-            Ok((Event::DocumentEnd, _)) => {
-                if let Some(done) = builder.take() {
-                    documents.push(done.finish());
-                }
-            }
-            Ok((event, span)) => {
-                if let Some(builder) = builder.as_mut() {
-                    builder.event(event, &span, &offsets);
-                }
-            }
-            Err(error) => {
-                errors.push(ExtractError {
-                    line: error.marker().line(),
-                    message: format!("invalid YAML: {}", error.info()),
-                });
-                builder = None;
-                if !matches!(parser.proceed_next_document(), Ok(true)) {
-                    break;
-                }
-            }
-        }
-    }
-    Stream { documents, errors }
-}
-
-/// Byte offsets of parser markers.
-struct Offsets<'t> {
-    text: &'t str,
-    /// Byte offset of each char, built only if the parser ever omits a byte offset.
-    chars: OnceCell<Vec<usize>>,
-}
-
-impl Offsets<'_> {
-    fn byte(&self, marker: &Marker) -> usize {
-        if let Some(byte) = marker.byte_offset() {
-            return byte;
-        }
-        let chars = self.chars.get_or_init(|| {
-            let mut starts: Vec<usize> = self.text.char_indices().map(|(i, _)| i).collect();
-            starts.push(self.text.len());
-            starts
-        });
-        chars.get(marker.index()).copied().unwrap_or(self.text.len())
-    }
-}
-
-struct Frame {
-    id: NodeId,
-    /// A mapping's key still waiting for its value.
-    key: Option<NodeId>,
-}
-
-struct Builder<'t> {
-    text: &'t str,
-    nodes: Vec<Node<'t>>,
-    stack: Vec<Frame>,
-    anchors: HashMap<usize, NodeId>,
-}
-
-impl<'t> Builder<'t> {
-    fn new(text: &'t str) -> Self {
-        Builder { text, nodes: Vec::new(), stack: Vec::new(), anchors: HashMap::new() }
-    }
-
-    fn event(&mut self, event: Event<'t>, span: &Span, offsets: &Offsets<'_>) {
-        let start = offsets.byte(&span.start);
-        let end = offsets.byte(&span.end);
-        match event {
-            Event::Scalar(value, style, anchor, _) => {
-                self.add(Kind::Scalar { value, style }, start, end, span, anchor);
-            }
-            Event::SequenceStart(_, anchor, _) => {
-                let id = self.add(Kind::Sequence(Vec::new()), start, end, span, anchor);
-                self.stack.push(Frame { id, key: None });
-            }
-            Event::MappingStart(_, anchor, _) => {
-                let id = self.add(Kind::Mapping(Vec::new()), start, end, span, anchor);
-                self.stack.push(Frame { id, key: None });
-            }
-            Event::SequenceEnd | Event::MappingEnd => {
-                if let Some(frame) = self.stack.pop()
-                    && let Some(node) = self.nodes.get_mut(frame.id.0)
-                {
-                    node.end = end.max(node.start);
-                }
-            }
-            Event::Alias(anchor) => {
-                let target = self.anchors.get(&anchor).copied();
-                self.add(Kind::Alias(target), start, end, span, 0);
-            }
-            _ => {}
-        }
-    }
-
-    fn add(&mut self, kind: Kind<'t>, start: usize, end: usize, span: &Span, anchor: usize) -> NodeId {
-        let id = NodeId(self.nodes.len());
-        self.nodes.push(Node { kind, start, end, line: span.start.line() });
-        if anchor != 0 {
-            self.anchors.insert(anchor, id);
-        }
-        if let Some(frame) = self.stack.last_mut()
-            && let Some(parent) = self.nodes.get_mut(frame.id.0)
-        {
-            match &mut parent.kind {
-                Kind::Sequence(items) => items.push(id),
-                Kind::Mapping(entries) => match frame.key.take() {
-                    Some(key) => entries.push((key, id)),
-                    None => frame.key = Some(id),
-                },
-                Kind::Scalar { .. } | Kind::Alias(_) => {}
-            }
-        }
-        id
-    }
-
-    fn finish(self) -> Document<'t> {
-        let budget = BASE_BUDGET.saturating_add(self.nodes.len().saturating_mul(BUDGET_PER_NODE));
-        Document { text: self.text, nodes: self.nodes, budget: Cell::new(budget), exhausted: Cell::new(false) }
-    }
-}
-
 impl<'t> Document<'t> {
     /// The top node, if the document is not empty.
     pub(crate) fn root(&self) -> Option<NodeId> {
-        if self.nodes.is_empty() { None } else { Some(self.resolve(NodeId(0))) }
+        if self.nodes.is_empty() {
+            None
+        } else {
+            Some(self.resolve(NodeId(0)))
+        }
     }
 
     /// Whether a walk ran out of budget (its results are then incomplete).
@@ -274,7 +164,10 @@ impl<'t> Document<'t> {
 
     /// Whether the node is a mapping (after alias resolution).
     pub(crate) fn is_mapping(&self, id: NodeId) -> bool {
-        matches!(self.node(self.resolve(id)).map(|n| &n.kind), Some(Kind::Mapping(_)))
+        matches!(
+            self.node(self.resolve(id)).map(|n| &n.kind),
+            Some(Kind::Mapping(_))
+        )
     }
 
     /// Whether a value is absent: a null scalar.
@@ -310,7 +203,10 @@ impl<'t> Document<'t> {
             if self.is_merge_key(k) {
                 merges.push(v);
             } else if self.str(k) == Some(key) {
-                return Some(Entry { key: k, value: self.resolve(v) });
+                return Some(Entry {
+                    key: k,
+                    value: self.resolve(v),
+                });
             }
         }
         if depth >= MAX_MERGE_DEPTH {
@@ -351,11 +247,20 @@ impl<'t> Document<'t> {
             } else if let Some(name) = self.str(k)
                 && seen.insert(name)
             {
-                out.push((name, Entry { key: k, value: self.resolve(v) }));
+                out.push((
+                    name,
+                    Entry {
+                        key: k,
+                        value: self.resolve(v),
+                    },
+                ));
             }
         }
         if depth < MAX_MERGE_DEPTH {
-            for source in merges.into_iter().flat_map(|merge| self.merge_sources(merge)) {
+            for source in merges
+                .into_iter()
+                .flat_map(|merge| self.merge_sources(merge))
+            {
                 self.collect_entries(source, depth + 1, seen, out);
             }
         }
@@ -389,23 +294,36 @@ impl<'t> Document<'t> {
                 if *style == ScalarStyle::Plain && is_null(value) {
                     return Value::Null;
                 }
-                let span = self
-                    .content_span(node.start..node.end, value, *style)
-                    .ok_or_else(|| unrewritable_reason(*style));
-                Value::Scalar { value, span }
+                let raw = node.start..node.end;
+                let at = match self.content_span(raw.clone(), value, *style) {
+                    Some(exact) => Written::Exact(exact),
+                    None => Written::Inexact(raw, unrewritable_reason(*style)),
+                };
+                Value::Scalar { value, at }
             }
-            _ => Value::Other { source: self.text.get(node.start..node.end).unwrap_or_default() },
+            _ => Value::Other {
+                source: self.text.get(node.start..node.end).unwrap_or_default(),
+            },
         }
     }
 
     /// The byte range holding exactly `value`, or `None` when the source differs from the
     /// value (escapes, doubled quotes, folded lines): such a value cannot be edited in place.
-    fn content_span(&self, raw: Range<usize>, value: &str, style: ScalarStyle) -> Option<Range<usize>> {
+    fn content_span(
+        &self,
+        raw: Range<usize>,
+        value: &str,
+        style: ScalarStyle,
+    ) -> Option<Range<usize>> {
         let source = self.text.get(raw.clone())?;
         match style {
             ScalarStyle::Plain => (source == value).then_some(raw),
             ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
-                let quote = if style == ScalarStyle::SingleQuoted { '\'' } else { '"' };
+                let quote = if style == ScalarStyle::SingleQuoted {
+                    '\''
+                } else {
+                    '"'
+                };
                 let inner = source.strip_prefix(quote)?.strip_suffix(quote)?;
                 (inner == value).then_some(raw.start + 1..raw.end - 1)
             }
@@ -436,73 +354,6 @@ fn unrewritable_reason(style: ScalarStyle) -> &'static str {
             "block scalar with several lines or a kept line break"
         }
     }
-}
-
-/// An image value found in a YAML file, before it becomes an occurrence or a skip.
-#[derive(Debug)]
-pub(crate) struct Site<'a> {
-    /// 1-based line of the key that uses the image.
-    pub(crate) line: usize,
-    /// The value as written (decoded from YAML).
-    pub(crate) written: &'a str,
-    /// Exact byte range of `written`, or why there is none.
-    pub(crate) span: Result<Range<usize>, &'static str>,
-    pub(crate) source: Source,
-}
-
-impl Site<'_> {
-    /// A skip at this site.
-    pub(crate) fn skip(&self, reason: SkipReason) -> Skip {
-        Skip { line: self.line, text: self.written.to_owned(), reason }
-    }
-
-    /// The occurrence of `expanded` (the written value after any variable expansion), or a
-    /// skip when it is not a reference or cannot be edited in place.
-    pub(crate) fn occurrence(&self, text: &str, expanded: &str, role: Role) -> Result<Occurrence, Skip> {
-        let reference = Reference::parse_normalized(expanded)
-            .map_err(|e| self.skip(SkipReason::InvalidReference { reason: e.to_string() }))?;
-        let span = self
-            .span
-            .clone()
-            .map_err(|reason| self.skip(SkipReason::Unrewritable { reason: reason.to_owned() }))?;
-        Ok(Occurrence {
-            line: self.line,
-            column: column(text, span.start),
-            span,
-            source: self.source,
-            text: self.written.to_owned(),
-            reference,
-            stage: None,
-            platform: None,
-            arg: None,
-            role,
-            blocked: None,
-        })
-    }
-}
-
-/// Adds an occurrence or a skip to an extraction.
-pub(crate) fn record(out: &mut Extraction, found: Result<Occurrence, Skip>) {
-    match found {
-        Ok(occurrence) => out.occurrences.push(occurrence),
-        Err(skip) => out.skips.push(skip),
-    }
-}
-
-/// The error reported when a walk gives up on a document built to multiply work.
-pub(crate) fn exhausted_error(document: &Document<'_>) -> ExtractError {
-    ExtractError {
-        line: document.line(NodeId(0)),
-        message: "document too complex: too many alias and merge-key expansions; rest of document not read"
-            .to_owned(),
-    }
-}
-
-/// 1-based byte column of `offset` on its line.
-pub(crate) fn column(text: &str, offset: usize) -> usize {
-    let before = text.get(..offset).unwrap_or(text);
-    let line_start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
-    before.len() - line_start + 1
 }
 
 #[cfg(test)]

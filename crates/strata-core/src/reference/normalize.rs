@@ -86,13 +86,14 @@ fn has_upper(s: &str) -> bool {
 /// Upstream `FamiliarName`: drops `docker.io/`, and `library/` when nothing nests below
 /// it. `name` is `domain/path`. Unlike upstream, the domain stays when dropping it would
 /// make the first path component read as a registry (`docker.io/localhost/app`), so the
-/// familiar name always parses back to the same repository.
+/// familiar name always parses back to the same repository; likewise `library/` stays
+/// before a 64-hex name, which alone would be read as an image ID.
 pub(super) fn familiar_name<'a>(domain: &str, path: &'a str, name: &'a str) -> &'a str {
     if domain != DOCKER_HUB {
         return name;
     }
     let short = match path.strip_prefix(OFFICIAL_PREFIX) {
-        Some(short) if !short.contains('/') => short,
+        Some(short) if !short.contains('/') && !grammar::match_identifier(short) => short,
         _ => path,
     };
     match short.split_once('/') {

@@ -24,18 +24,31 @@ pub(crate) enum InterpolationError {
 }
 
 /// Expands `text` with `vars` (`None` means the variable is not set).
-pub(crate) fn interpolate(text: &str, vars: &dyn Fn(&str) -> Option<String>) -> Result<String, InterpolationError> {
+pub(crate) fn interpolate(
+    text: &str,
+    vars: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, InterpolationError> {
     expand(text, vars, 0).map_err(|error| match error {
-        InterpolationError::Invalid { reason, .. } => InterpolationError::Invalid { text: text.to_owned(), reason },
+        InterpolationError::Invalid { reason, .. } => InterpolationError::Invalid {
+            text: text.to_owned(),
+            reason,
+        },
         unresolved => unresolved,
     })
 }
 
 fn invalid(reason: &'static str) -> InterpolationError {
-    InterpolationError::Invalid { text: String::new(), reason }
+    InterpolationError::Invalid {
+        text: String::new(),
+        reason,
+    }
 }
 
-fn expand(text: &str, vars: &dyn Fn(&str) -> Option<String>, depth: usize) -> Result<String, InterpolationError> {
+fn expand(
+    text: &str,
+    vars: &dyn Fn(&str) -> Option<String>,
+    depth: usize,
+) -> Result<String, InterpolationError> {
     if depth > MAX_DEPTH {
         return Err(invalid("interpolations nested too deeply"));
     }
@@ -66,7 +79,9 @@ fn expand(text: &str, vars: &dyn Fn(&str) -> Option<String>, depth: usize) -> Re
 }
 
 fn unresolved(name: &str) -> InterpolationError {
-    InterpolationError::Unresolved { name: name.to_owned() }
+    InterpolationError::Unresolved {
+        name: name.to_owned(),
+    }
 }
 
 /// Index in `body` (the text after `${`) of the `}` that closes it, skipping nested `${...}`.
@@ -99,15 +114,20 @@ fn closing_brace(body: &str) -> Option<usize> {
 fn name_len(text: &str) -> usize {
     let bytes = text.as_bytes();
     match bytes.first() {
-        Some(b) if b.is_ascii_alphabetic() || *b == b'_' => {
-            bytes.iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count()
-        }
+        Some(b) if b.is_ascii_alphabetic() || *b == b'_' => bytes
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count(),
         _ => 0,
     }
 }
 
 /// Expands the inside of `${...}`.
-fn braced(body: &str, vars: &dyn Fn(&str) -> Option<String>, depth: usize) -> Result<String, InterpolationError> {
+fn braced(
+    body: &str,
+    vars: &dyn Fn(&str) -> Option<String>,
+    depth: usize,
+) -> Result<String, InterpolationError> {
     let len = name_len(body);
     if len == 0 {
         return Err(invalid("'${' must be followed by a variable name"));
@@ -172,7 +192,10 @@ mod tests {
             ("app${EMPTY:+:x}", "app"),
             ("app${EMPTY+:x}", "app:x"),
             ("app${UNSET+:x}", "app"),
-            ("${UNSET:-${REG}/app}:${UNSET:-${TAG}}", "ghcr.io/org/app:1.2"),
+            (
+                "${UNSET:-${REG}/app}:${UNSET:-${TAG}}",
+                "ghcr.io/org/app:1.2",
+            ),
             ("a$$b", "a$b"),
             ("a$${UNSET}", "a${UNSET}"),
             ("${TAG:-$$}", "1.2"),
@@ -194,20 +217,32 @@ mod tests {
             ("nginx:${UNSET?set it}", "UNSET"),
             ("${UNSET:-${OTHER}}", "OTHER"),
         ] {
-            assert_eq!(run(input), Err(InterpolationError::Unresolved { name: name.to_owned() }), "{input}");
+            assert_eq!(
+                run(input),
+                Err(InterpolationError::Unresolved {
+                    name: name.to_owned()
+                }),
+                "{input}"
+            );
         }
     }
 
     #[test]
     fn malformed_templates_are_invalid() {
         for input in ["a$", "a$1", "${}", "${TAG", "${TAG!x}", "${1A}", "$-x"] {
-            assert!(matches!(run(input), Err(InterpolationError::Invalid { .. })), "{input}");
+            assert!(
+                matches!(run(input), Err(InterpolationError::Invalid { .. })),
+                "{input}"
+            );
         }
     }
 
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let deep = "${A:-".repeat(10_000) + &"}".repeat(10_000);
-        assert!(matches!(run(&deep), Err(InterpolationError::Invalid { .. })));
+        assert!(matches!(
+            run(&deep),
+            Err(InterpolationError::Invalid { .. })
+        ));
     }
 }

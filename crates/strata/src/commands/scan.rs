@@ -1,0 +1,64 @@
+//! `strata scan`: discover and extract, then print. Exit 2 when any file had an error.
+
+use std::io::{self, Write};
+
+use anyhow::{Context, Result};
+
+use super::exit;
+use crate::cli::{Format, ScanArgs};
+use crate::output::{scan_json, write_table};
+use crate::selection;
+
+pub(super) fn run(args: &ScanArgs) -> Result<u8> {
+    let results = selection::scan_selection(&args.selection)?;
+    let errors = results.iter().map(|r| r.extraction.errors.len()).sum::<usize>();
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &scan_json(&results)).context("writing JSON")?;
+            writeln!(out)?;
+        }
+        Format::Table => print_table(&mut out, &results)?,
+    }
+    Ok(if errors > 0 { exit::ERROR } else { exit::OK })
+}
+
+fn print_table(out: &mut dyn Write, results: &[crate::scan::FileScan]) -> Result<()> {
+    let mut rows = Vec::new();
+    let mut skipped = Vec::new();
+    for r in results {
+        for o in &r.extraction.occurrences {
+            let note = match (&o.stage, o.role) {
+                (_, strata_core::occurrence::Role::Produces) => "built here".to_owned(),
+                (Some(stage), _) => format!("stage {stage}"),
+                _ => String::new(),
+            };
+            rows.push(vec![format!("{}:{}", r.file.display, o.line), o.source.to_string(), o.reference.to_string(), note]);
+        }
+        for s in &r.extraction.skips {
+            skipped.push(vec![format!("{}:{}", r.file.display, s.line), s.reason.code().to_owned(), s.text.clone()]);
+        }
+    }
+    write_table(out, &["LOCATION", "SOURCE", "REFERENCE", "NOTE"], &rows)?;
+    if !skipped.is_empty() {
+        writeln!(out)?;
+        write_table(out, &["SKIPPED", "CODE", "TEXT"], &skipped)?;
+    }
+    let files = results.len();
+    let errors: Vec<_> = results
+        .iter()
+        .flat_map(|r| r.extraction.errors.iter().map(move |e| (r.file.display.as_str(), e)))
+        .collect();
+    for (file, e) in &errors {
+        eprintln!("error: {file}:{}: {}", e.line, e.message);
+    }
+    writeln!(
+        out,
+        "\n{} references, {} skipped, {} errors in {files} files",
+        rows.len(),
+        skipped.len(),
+        errors.len()
+    )?;
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! discover stage: which files under the given paths name images, and of what kind.
+//! Walks with the `ignore` crate (honours `.gitignore`, `.ignore`, skips hidden
+//! directories such as `.git` but not `.github`), never follows symlinks (so a symlink
+//! loop cannot trap it), and classifies files by name. Reads no file contents.
+
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use ignore::WalkBuilder;
+
+/// What a file is, which decides the extractor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Dockerfile,
+    Compose,
+    Workflow,
+    /// Any other YAML file: scanned as Kubernetes manifests when it holds any.
+    Yaml,
+}
+
+/// A file to scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Where to read it.
+    pub path: PathBuf,
+    /// How to show it: relative to the scanned root, with `/` separators.
+    pub display: String,
+    pub kind: Kind,
+}
+
+/// Extra include and exclude globs (gitignore-style, matched against the path relative
+/// to the scanned root).
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+}
+
+/// A path that could not be walked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalkError {
+    pub path: String,
+    pub message: String,
+}
+
+/// Classifies a file by its name and location.
+pub fn classify(relative: &Path) -> Option<Kind> {
+    let name = relative.file_name()?.to_str()?.to_ascii_lowercase();
+    if name.ends_with(".dockerignore") {
+        return None;
+    }
+    if name.ends_with("dockerfile")
+        || name.ends_with("containerfile")
+        || name.starts_with("dockerfile.")
+        || name.starts_with("containerfile.")
+    {
+        return Some(Kind::Dockerfile);
+    }
+    let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
+    if !yaml {
+        return None;
+    }
+    if name.starts_with("docker-compose") || name.starts_with("compose.") || name.starts_with("compose-") {
+        return Some(Kind::Compose);
+    }
+    let in_workflows = relative
+        .parent()
+        .is_some_and(|p| p.ends_with(".github/workflows") || p == Path::new(".github/workflows"));
+    if in_workflows {
+        return Some(Kind::Workflow);
+    }
+    Some(Kind::Yaml)
+}
+
+/// A guess for files named explicitly or included by glob whatever their name.
+fn kind_for_any(relative: &Path) -> Kind {
+    classify(relative).unwrap_or_else(|| {
+        let name = relative.to_string_lossy().to_ascii_lowercase();
+        if name.ends_with(".yml") || name.ends_with(".yaml") { Kind::Yaml } else { Kind::Dockerfile }
+    })
+}
+
+fn glob_set(patterns: &[String]) -> Result<GlobSet, String> {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        let glob = Glob::new(pattern).map_err(|e| format!("invalid glob {pattern:?}: {e}"))?;
+        builder.add(glob);
+        // `dir/` style patterns also match everything below.
+        if let Ok(below) = Glob::new(&format!("{}/**", pattern.trim_end_matches('/'))) {
+            builder.add(below);
+        }
+    }
+    builder.build().map_err(|e| e.to_string())
+}
+
+fn display(relative: &Path) -> String {
+    relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+/// Finds the files to scan under `roots`. A root that is a file is scanned whatever its
+/// name. Results are sorted by display path.
+pub fn discover(roots: &[PathBuf], filters: &Filters) -> Result<(Vec<SourceFile>, Vec<WalkError>), String> {
+    let include = glob_set(&filters.include)?;
+    let exclude = glob_set(&filters.exclude)?;
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for root in roots {
+        let meta = match std::fs::metadata(root) {
+            Ok(meta) => meta,
+            Err(e) => {
+                errors.push(WalkError { path: root.display().to_string(), message: e.to_string() });
+                continue;
+            }
+        };
+        if meta.is_file() {
+            files.push(SourceFile { path: root.clone(), display: display(root), kind: kind_for_any(root) });
+            continue;
+        }
+        let mut walker = WalkBuilder::new(root);
+        walker.follow_links(false).require_git(false).hidden(false).filter_entry(
+            |entry| {
+                // Skip VCS and tool directories, but look inside `.github`.
+                let name = entry.file_name().to_string_lossy();
+                !(entry.depth() > 0 && name.starts_with('.') && name != ".github" && name != ".gitlab")
+                    || entry.file_type().is_some_and(|t| t.is_file())
+            },
+        );
+        for entry in walker.build() {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    errors.push(WalkError { path: root.display().to_string(), message: e.to_string() });
+                    continue;
+                }
+            };
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                continue;
+            }
+            let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
+            if exclude.is_match(relative) {
+                continue;
+            }
+            let kind = if include.is_match(relative) { Some(kind_for_any(relative)) } else { classify(relative) };
+            if let Some(kind) = kind {
+                files.push(SourceFile { path: entry.path().to_path_buf(), display: display(relative), kind });
+            }
+        }
+    }
+    files.sort_by(|a, b| a.display.cmp(&b.display));
+    files.dedup_by(|a, b| a.path == b.path);
+    Ok((files, errors))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        let cases = [
+            ("Dockerfile", Some(Kind::Dockerfile)),
+            ("api.Dockerfile", Some(Kind::Dockerfile)),
+            ("owner__repo__Dockerfile", Some(Kind::Dockerfile)),
+            ("build/Containerfile", Some(Kind::Dockerfile)),
+            ("Dockerfile.dev", Some(Kind::Dockerfile)),
+            ("dockerfile", Some(Kind::Dockerfile)),
+            ("Dockerfile.dockerignore", None),
+            ("DockerfileHelper.cs", None),
+            ("compose.yaml", Some(Kind::Compose)),
+            ("docker-compose.prod.yml", Some(Kind::Compose)),
+            (".github/workflows/ci.yml", Some(Kind::Workflow)),
+            ("deploy/app.yaml", Some(Kind::Yaml)),
+            ("README.md", None),
+        ];
+        for (name, want) in cases {
+            assert_eq!(classify(Path::new(name)), want, "{name}");
+        }
+    }
+}

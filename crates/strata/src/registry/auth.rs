@@ -1,0 +1,441 @@
+//! resolve stage: talking to one registry with the right credentials: the single ping
+//! that learns its challenge, Bearer tokens from the realm (cached, renewed on 401),
+//! Basic auth, and the per-registry limit on requests in flight. Secrets only ever go
+//! into `Authorization` headers marked sensitive, never into messages.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+use tokio::sync::{Mutex, OnceCell, Semaphore};
+
+use super::challenge::{self, Challenge};
+use super::client::{Inner, manifest_headers, protocol};
+use super::credentials::Credential;
+use super::endpoint::base_url;
+use super::stats::Kind;
+use super::token::Token;
+use super::transport::{Call, Reply};
+use super::{RegistryConfig, RegistryError};
+
+/// Manifests larger than this are refused (the distribution spec's 4 MiB).
+const MANIFEST_LIMIT: usize = 4 << 20;
+/// Image config blobs larger than this are refused.
+const CONFIG_LIMIT: usize = 16 << 20;
+/// Pings, token answers and error pages are small.
+const SMALL_LIMIT: usize = 1 << 20;
+/// A failed ping is remembered this long, so a dead registry fails every lookup fast
+/// but a long-running process tries again later.
+const PING_FAILURE_TTL: Duration = Duration::from_secs(10);
+
+/// How a registry wants to be authenticated, as learned from a challenge.
+#[derive(Debug, Clone)]
+pub(crate) enum Access {
+    /// No challenge: send requests bare.
+    Open,
+    /// Get a token from `realm`; `scope`, when the challenge named one, is asked for.
+    Bearer {
+        realm: String,
+        service: Option<String>,
+        scope: Option<String>,
+    },
+    /// Send the configured user name and password.
+    Basic,
+}
+
+impl From<Challenge> for Access {
+    fn from(challenge: Challenge) -> Access {
+        match challenge {
+            Challenge::Bearer {
+                realm,
+                service,
+                scope,
+            } => Access::Bearer {
+                realm,
+                service,
+                scope,
+            },
+            Challenge::Basic => Access::Basic,
+        }
+    }
+}
+
+/// Per-registry state shared by every lookup on that registry.
+#[derive(Debug)]
+pub(crate) struct RegistryState {
+    /// The registry as written in references (`docker.io`).
+    pub(crate) domain: String,
+    /// Where it is served (`https://registry-1.docker.io`).
+    pub(crate) base: String,
+    /// The ping's outcome and when it was learned. The async lock is held during the
+    /// ping, so lookups starting together share one.
+    ping: Mutex<Option<(Instant, Result<Access, RegistryError>)>>,
+    credential: OnceCell<Result<Option<Credential>, RegistryError>>,
+    permits: Semaphore,
+}
+
+impl RegistryState {
+    pub(crate) fn new(domain: &str, config: &RegistryConfig) -> RegistryState {
+        RegistryState {
+            domain: domain.to_owned(),
+            base: base_url(domain, &config.insecure),
+            ping: Mutex::new(None),
+            credential: OnceCell::new(),
+            permits: Semaphore::new(config.max_in_flight.max(1)),
+        }
+    }
+}
+
+/// The `Authorization` header sent, and the bearer token in it (to drop on a 401).
+#[derive(Debug, Clone)]
+struct Authorization {
+    header: HeaderValue,
+    token: Option<String>,
+}
+
+impl Inner {
+    /// Sends `kind` of request for `path` in `repository`, authenticated as the registry
+    /// asks. A 401 gets one retry with fresh authorization; other statuses are returned.
+    pub(crate) async fn fetch(
+        &self,
+        registry: &RegistryState,
+        repository: &str,
+        target: &str,
+        kind: Kind,
+        path: &str,
+    ) -> Result<Reply, RegistryError> {
+        let access = self.ping(registry).await?;
+        let scope = format!("repository:{repository}:pull");
+        let first = self.authorize(registry, repository, &access, &scope).await?;
+        let _permit = registry.permits.acquire().await.map_err(|_| {
+            protocol(registry, target, None, "client is shutting down".to_owned())
+        })?;
+        let reply = self.send(registry, target, kind, path, first.as_ref()).await?;
+        if reply.status != StatusCode::UNAUTHORIZED {
+            return Ok(reply);
+        }
+        if let Some(token) = first.as_ref().and_then(|auth| auth.token.as_deref()) {
+            self.tokens.reject(&registry.domain, &scope, token).await;
+        }
+        let Some(challenge) = challenge_of(&reply) else {
+            let detail = "HTTP 401 without a usable WWW-Authenticate challenge".to_owned();
+            return Err(unauthorized(registry, repository, detail));
+        };
+        let retry_access = Access::from(challenge);
+        let second = self.authorize(registry, repository, &retry_access, &scope).await?;
+        let same = match (&first, &second) {
+            (Some(a), Some(b)) => a.header == b.header,
+            (None, None) => true,
+            _ => false,
+        };
+        if same {
+            return Err(self.refused(registry, repository, &retry_access).await);
+        }
+        let reply = self.send(registry, target, kind, path, second.as_ref()).await?;
+        if reply.status == StatusCode::UNAUTHORIZED {
+            return Err(self.refused(registry, repository, &retry_access).await);
+        }
+        Ok(reply)
+    }
+
+    async fn send(
+        &self,
+        registry: &RegistryState,
+        target: &str,
+        kind: Kind,
+        path: &str,
+        authorization: Option<&Authorization>,
+    ) -> Result<Reply, RegistryError> {
+        let (method, body_limit, mut headers) = match kind {
+            Kind::ManifestHead => (Method::HEAD, 0, manifest_headers()),
+            Kind::ManifestGet => (Method::GET, MANIFEST_LIMIT, manifest_headers()),
+            Kind::BlobGet => (Method::GET, CONFIG_LIMIT, HeaderMap::new()),
+            Kind::Ping | Kind::Token => (Method::GET, SMALL_LIMIT, HeaderMap::new()),
+        };
+        if let Some(authorization) = authorization {
+            headers.insert(AUTHORIZATION, authorization.header.clone());
+        }
+        let url = format!("{}{path}", registry.base);
+        let call = Call {
+            registry: &registry.domain,
+            target,
+            kind,
+            method,
+            url: &url,
+            headers,
+            form: None,
+            body_limit,
+        };
+        self.transport.send(&call).await
+    }
+
+    /// `GET /v2/` once per registry: learns whether and how it wants authentication.
+    async fn ping(&self, registry: &RegistryState) -> Result<Access, RegistryError> {
+        let mut state = registry.ping.lock().await;
+        match &*state {
+            Some((_, Ok(access))) => return Ok(access.clone()),
+            Some((when, Err(err))) if when.elapsed() < PING_FAILURE_TTL => return Err(err.clone()),
+            _ => {}
+        }
+        let outcome = match self.send(registry, "/v2/", Kind::Ping, "/v2/", None).await {
+            Ok(reply) if reply.status == StatusCode::UNAUTHORIZED => {
+                // The ping has no repository: a scope in its challenge is not ours.
+                Ok(match challenge_of(&reply).map(Access::from) {
+                    Some(Access::Bearer { realm, service, .. }) => Access::Bearer {
+                        realm,
+                        service,
+                        scope: None,
+                    },
+                    Some(access) => access,
+                    None => Access::Open,
+                })
+            }
+            Ok(reply) if reply.status.is_server_error() => Err(protocol(
+                registry,
+                "/v2/",
+                Some(reply.status.as_u16()),
+                format!("HTTP {} (after {} retries)", reply.status, self.config.max_retries),
+            )),
+            // Anything else (200, or a registry that does not implement /v2/ itself):
+            // proceed, and let a 401 on a real request supply the challenge.
+            Ok(_) => Ok(Access::Open),
+            Err(err) => Err(err),
+        };
+        *state = Some((Instant::now(), outcome.clone()));
+        outcome
+    }
+
+    async fn credential(&self, registry: &RegistryState) -> Result<Option<Credential>, RegistryError> {
+        registry
+            .credential
+            .get_or_init(|| self.config.credentials.lookup(&registry.domain))
+            .await
+            .clone()
+    }
+
+    /// The header to send under `access`, fetching (or reusing) a token when needed.
+    async fn authorize(
+        &self,
+        registry: &RegistryState,
+        repository: &str,
+        access: &Access,
+        scope: &str,
+    ) -> Result<Option<Authorization>, RegistryError> {
+        match access {
+            Access::Open => Ok(None),
+            Access::Basic => match self.credential(registry).await? {
+                Some(Credential::Basic { username, password }) => Ok(Some(Authorization {
+                    header: basic_header(&username, &password)
+                        .ok_or_else(|| bad_secret(registry))?,
+                    token: None,
+                })),
+                _ => Ok(None),
+            },
+            Access::Bearer {
+                realm,
+                service,
+                scope: asked,
+            } => {
+                let fetch_scope = asked.as_deref().unwrap_or(scope);
+                let token = self
+                    .tokens
+                    .get_or_fetch(&registry.domain, scope, Instant::now, || {
+                        self.fetch_token(registry, repository, realm, service.as_deref(), fetch_scope)
+                    })
+                    .await?;
+                let mut header = HeaderValue::from_str(&format!("Bearer {}", token.value))
+                    .map_err(|_| protocol(registry, realm, None, "token is not valid header text".to_owned()))?;
+                header.set_sensitive(true);
+                Ok(Some(Authorization {
+                    header,
+                    token: Some(token.value),
+                }))
+            }
+        }
+    }
+
+    /// Asks the token service at `realm` for a pull token for `scope`.
+    async fn fetch_token(
+        &self,
+        registry: &RegistryState,
+        repository: &str,
+        realm: &str,
+        service: Option<&str>,
+        scope: &str,
+    ) -> Result<Token, RegistryError> {
+        let credential = self.credential(registry).await?;
+        let mut url = reqwest::Url::parse(realm)
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https"))
+            .ok_or_else(|| protocol(registry, "/v2/", None, format!("invalid token realm {realm:?}")))?;
+        let mut headers = HeaderMap::new();
+        let mut form = None;
+        if let Some(Credential::IdentityToken { token }) = &credential {
+            // Docker's identity tokens are OAuth2 refresh tokens.
+            let mut body = url::form_urlencoded::Serializer::new(String::new());
+            body.append_pair("grant_type", "refresh_token")
+                .append_pair("refresh_token", token)
+                .append_pair("client_id", "strata")
+                .append_pair("scope", scope);
+            if let Some(service) = service {
+                body.append_pair("service", service);
+            }
+            form = Some(body.finish());
+        } else {
+            let mut query = url.query_pairs_mut();
+            if let Some(service) = service {
+                query.append_pair("service", service);
+            }
+            query.append_pair("scope", scope);
+        }
+        if let Some(Credential::Basic { username, password }) = &credential {
+            let header = basic_header(username, password).ok_or_else(|| bad_secret(registry))?;
+            headers.insert(AUTHORIZATION, header);
+        }
+        let target = format!("token for {scope}");
+        let call = Call {
+            registry: &registry.domain,
+            target: &target,
+            kind: Kind::Token,
+            method: if form.is_some() { Method::POST } else { Method::GET },
+            url: url.as_str(),
+            headers,
+            form,
+            body_limit: SMALL_LIMIT,
+        };
+        let received = Instant::now();
+        let reply = self.transport.send(&call).await?;
+        if matches!(reply.status.as_u16(), 401 | 403) {
+            let detail = format!(
+                "the token service at {realm} refused {} (HTTP {})",
+                who(&credential),
+                reply.status.as_u16()
+            );
+            return Err(unauthorized(registry, repository, detail));
+        }
+        if !reply.status.is_success() {
+            let detail = format!("token service at {realm} answered HTTP {}", reply.status);
+            return Err(protocol(registry, &target, Some(reply.status.as_u16()), detail));
+        }
+        parse_token(&reply.body, received)
+            .ok_or_else(|| protocol(registry, &target, None, format!("token service at {realm} sent no token")))
+    }
+
+    /// The Unauthorized error for a request still refused after fresh authorization.
+    async fn refused(&self, registry: &RegistryState, repository: &str, access: &Access) -> RegistryError {
+        let credential = self.credential(registry).await.ok().flatten();
+        let detail = match (&credential, access) {
+            (None, _) => format!(
+                "it requires credentials and none are configured for {0} \
+                 (run `docker login {0}`, or set STRATA_REGISTRY_USER and \
+                 STRATA_REGISTRY_PASSWORD with STRATA_REGISTRY={0})",
+                registry.domain
+            ),
+            (Some(_), Access::Bearer { .. }) => format!("it refused the token issued for {}", who(&credential)),
+            (Some(_), _) => format!("it refused {}", who(&credential)),
+        };
+        unauthorized(registry, repository, detail)
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenReply {
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    access_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+/// A token answer: `token` (or the OAuth2 `access_token`) and `expires_in`.
+fn parse_token(body: &[u8], received: Instant) -> Option<Token> {
+    let reply: TokenReply = serde_json::from_slice(body).ok()?;
+    let value = reply
+        .token
+        .filter(|t| !t.is_empty())
+        .or(reply.access_token.filter(|t| !t.is_empty()))?;
+    Some(Token::new(value, received, reply.expires_in))
+}
+
+fn challenge_of(reply: &Reply) -> Option<Challenge> {
+    challenge::preferred(
+        reply
+            .headers
+            .get_all(WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|value| value.to_str().ok()),
+    )
+}
+
+fn basic_header(username: &str, password: &str) -> Option<HeaderValue> {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+    let mut header = HeaderValue::from_str(&format!("Basic {encoded}")).ok()?;
+    header.set_sensitive(true);
+    Some(header)
+}
+
+/// Describes the identity used, without the secret.
+fn who(credential: &Option<Credential>) -> String {
+    match credential {
+        Some(Credential::Basic { username, .. }) => format!("the credentials of user {username:?}"),
+        Some(Credential::IdentityToken { .. }) => "the identity token".to_owned(),
+        None => "anonymous access".to_owned(),
+    }
+}
+
+fn unauthorized(registry: &RegistryState, repository: &str, detail: String) -> RegistryError {
+    RegistryError::Unauthorized {
+        registry: registry.domain.clone(),
+        repository: repository.to_owned(),
+        detail,
+    }
+}
+
+fn bad_secret(registry: &RegistryState) -> RegistryError {
+    RegistryError::Credentials {
+        registry: registry.domain.clone(),
+        detail: "the configured credentials cannot be sent in an HTTP header".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_answers_in_both_spellings() {
+        let now = Instant::now();
+        let t = parse_token(br#"{"token":"abc","expires_in":300}"#, now).unwrap();
+        assert_eq!(t.value, "abc");
+        assert_eq!(t.renew_at, now + Duration::from_secs(290));
+        let t = parse_token(br#"{"access_token":"xyz"}"#, now).unwrap();
+        assert_eq!(t.value, "xyz");
+        let t = parse_token(br#"{"token":"","access_token":"xyz"}"#, now).unwrap();
+        assert_eq!(t.value, "xyz");
+        assert!(parse_token(br#"{"token":""}"#, now).is_none());
+        assert!(parse_token(b"<html>", now).is_none());
+    }
+
+    #[test]
+    fn basic_header_is_base64_and_sensitive() {
+        let header = basic_header("user", "pa:ss").unwrap();
+        assert_eq!(header.to_str().unwrap(), "Basic dXNlcjpwYTpzcw==");
+        assert!(header.is_sensitive());
+    }
+
+    #[test]
+    fn descriptions_never_include_secrets() {
+        let basic = Some(Credential::Basic {
+            username: "me".into(),
+            password: "hunter2".into(),
+        });
+        assert!(!who(&basic).contains("hunter2"));
+        let token = Some(Credential::IdentityToken {
+            token: "refresh-secret".into(),
+        });
+        assert!(!who(&token).contains("refresh-secret"));
+    }
+}

@@ -1,0 +1,133 @@
+//! extract stage, driven: reads discovered files (in parallel, bounded by the number of
+//! cores) and hands their text to the pure extractors in strata-core. Bad input becomes a
+//! per-file error that names the file and line; one bad file never stops the others.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use strata_core::extract::{actions, compose, dockerfile, kubernetes};
+use strata_core::occurrence::{ExtractError, Extraction};
+
+use crate::discover::{Kind, SourceFile};
+
+/// Files larger than this are not read (no real Dockerfile or manifest comes close).
+pub const MAX_FILE: u64 = 16 * 1024 * 1024;
+
+/// What the scan is told about the build.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    pub dockerfile: dockerfile::Options,
+}
+
+/// One file's result.
+#[derive(Debug, Clone)]
+pub struct FileScan {
+    pub file: SourceFile,
+    /// The file's text (kept for rewrites); empty when it could not be read.
+    pub text: String,
+    pub extraction: Extraction,
+}
+
+/// Reads and extracts every file. Output order follows `files`.
+pub fn scan(files: &[SourceFile], opts: &ScanOptions) -> Vec<FileScan> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<FileScan>>> = Mutex::new(vec![None; files.len()]);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(files.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(file) = files.get(i) else { break };
+                    let result = scan_file(file, opts);
+                    if let Ok(mut slots) = results.lock() {
+                        slots[i] = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    results.into_inner().unwrap_or_default().into_iter().flatten().collect()
+}
+
+fn failed(file: &SourceFile, line: usize, message: String) -> FileScan {
+    let mut extraction = Extraction::default();
+    extraction.errors.push(ExtractError { line, message });
+    FileScan { file: file.clone(), text: String::new(), extraction }
+}
+
+/// Reads one file and extracts it.
+pub fn scan_file(file: &SourceFile, opts: &ScanOptions) -> FileScan {
+    let text = match read_text(&file.path) {
+        Ok(text) => text,
+        Err((line, message)) => return failed(file, line, message),
+    };
+    let extraction = extract_text(file, &text, opts);
+    FileScan { file: file.clone(), text, extraction }
+}
+
+/// Reads a file as UTF-8 text, refusing huge, binary and invalid files with the line
+/// where the problem is.
+pub fn read_text(path: &Path) -> Result<String, (usize, String)> {
+    let meta = std::fs::metadata(path).map_err(|e| (0, format!("cannot read: {e}")))?;
+    if meta.len() > MAX_FILE {
+        return Err((0, format!("file is {} bytes, larger than the {MAX_FILE} bytes strata reads", meta.len())));
+    }
+    let bytes = std::fs::read(path).map_err(|e| (0, format!("cannot read: {e}")))?;
+    if let Some(nul) = bytes.iter().take(8192).position(|&b| b == 0) {
+        let line = 1 + bytes[..nul].iter().filter(|&&b| b == b'\n').count();
+        return Err((line, "binary file (contains a NUL byte)".to_owned()));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line = 1 + bytes[..valid].iter().filter(|&&b| b == b'\n').count();
+        (line, format!("invalid UTF-8 at byte {valid}"))
+    })
+}
+
+/// Runs the extractor for the file's kind.
+pub fn extract_text(file: &SourceFile, text: &str, opts: &ScanOptions) -> Extraction {
+    match file.kind {
+        Kind::Dockerfile => dockerfile::extract(text, &opts.dockerfile),
+        Kind::Compose => {
+            let vars = compose_vars(&file.path);
+            compose::extract(text, &|name| vars.get(name).cloned())
+        }
+        Kind::Workflow => actions::extract(text, &|_| None),
+        Kind::Yaml if kubernetes::is_manifest(text) => kubernetes::extract(text, &|_| None),
+        Kind::Yaml => Extraction::default(),
+    }
+}
+
+/// Compose's variables: the `.env` file beside the compose file, overridden by the
+/// environment, as `docker compose` does.
+fn compose_vars(path: &Path) -> BTreeMap<String, String> {
+    let mut vars = BTreeMap::new();
+    if let Some(dir) = path.parent() {
+        if let Ok(text) = std::fs::read_to_string(dir.join(".env")) {
+            for line in text.lines() {
+                let line = line.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let line = line.strip_prefix("export ").unwrap_or(line);
+                if let Some((k, v)) = line.split_once('=') {
+                    let v = v.trim();
+                    let v = v
+                        .strip_prefix('"')
+                        .and_then(|s| s.strip_suffix('"'))
+                        .or_else(|| v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')))
+                        .unwrap_or(v);
+                    vars.insert(k.trim().to_owned(), v.to_owned());
+                }
+            }
+        }
+    }
+    for (k, v) in std::env::vars() {
+        vars.insert(k, v);
+    }
+    vars
+}

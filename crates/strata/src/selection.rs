@@ -1,0 +1,42 @@
+//! discover + extract for the verbs that read a repository: turns the shared command-line
+//! selection into scanned files.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, anyhow};
+use strata_core::occurrence::{ExtractError, Extraction};
+
+use crate::cli::Selection;
+use crate::discover::{Filters, Kind, SourceFile, discover};
+use crate::scan::{FileScan, ScanOptions, scan};
+
+/// The build platform of this machine in OCI terms.
+pub fn host_platform() -> String {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "powerpc64" => "ppc64le",
+        other => other,
+    };
+    format!("linux/{arch}")
+}
+
+/// Discovers and scans what the selection names. Walk errors become file errors.
+pub fn scan_selection(selection: &Selection) -> Result<Vec<FileScan>> {
+    let roots = if selection.paths.is_empty() { vec![PathBuf::from(".")] } else { selection.paths.clone() };
+    let filters = Filters { include: selection.include.clone(), exclude: selection.exclude.clone() };
+    let (files, walk_errors) = discover(&roots, &filters).map_err(|e| anyhow!(e))?;
+    let mut opts = ScanOptions::default();
+    opts.dockerfile.build_args = selection.build_args.iter().cloned().collect();
+    opts.dockerfile.platform = selection.platform.clone();
+    opts.dockerfile.build_platform = Some(host_platform());
+    let mut results = scan(&files, &opts);
+    for e in walk_errors {
+        let mut extraction = Extraction::default();
+        extraction.errors.push(ExtractError { line: 0, message: e.message });
+        let file = SourceFile { path: PathBuf::from(&e.path), display: e.path, kind: Kind::Dockerfile };
+        results.push(FileScan { file, text: String::new(), extraction });
+    }
+    Ok(results)
+}
