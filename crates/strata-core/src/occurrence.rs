@@ -135,12 +135,20 @@ impl SkipReason {
             SkipReason::BuildStage => "refers to a build stage, not an image".to_owned(),
             SkipReason::Scratch => "scratch is the empty image; nothing to pin".to_owned(),
             SkipReason::UnresolvedVariable { name } => {
-                format!("variable {name} has no default and no value was given (use --build-arg {name}=...)")
+                format!(
+                    "variable {name} has no default and no value was given (Dockerfile: --build-arg {name}=...; compose: set it in the environment or .env)"
+                )
             }
-            SkipReason::InvalidReference { reason } => format!("not a valid image reference: {reason}"),
-            SkipReason::Templated => "value is a template expression, rendered elsewhere".to_owned(),
+            SkipReason::InvalidReference { reason } => {
+                format!("not a valid image reference: {reason}")
+            }
+            SkipReason::Templated => {
+                "value is a template expression, rendered elsewhere".to_owned()
+            }
             SkipReason::SharedArg { name } => {
-                format!("ARG {name} also feeds other references or instructions; pinning its default would change them too")
+                format!(
+                    "ARG {name} also feeds other references or instructions; pinning its default would change them too"
+                )
             }
             SkipReason::Unrewritable { reason } => {
                 format!("value cannot be edited in place in the file: {reason}")

@@ -2,6 +2,8 @@
 //! ../shared/corpus/buildkit-parser): the AST dumps of `testfiles/*`, the negative
 //! files, line numbers, heredoc tables and warnings.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -36,11 +38,17 @@ fn testfiles_dump_like_buildkit() {
         count += 1;
         match dump(&src) {
             Ok(got) if got == expected => {}
-            Ok(got) => failures.push(format!("{}:\n--- expected\n{expected}--- got\n{got}", path.display())),
+            Ok(got) => failures.push(format!(
+                "{}:\n--- expected\n{expected}--- got\n{got}",
+                path.display()
+            )),
             Err(e) => failures.push(format!("{}: error {e}", path.display())),
         }
     }
-    println!("{} of {count} BuildKit testfiles dump identically", count - failures.len());
+    println!(
+        "{} of {count} BuildKit testfiles dump identically",
+        count - failures.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -51,7 +59,11 @@ fn negative_testfiles_fail() {
     for entry in fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let src = fs::read_to_string(path.join("Dockerfile")).unwrap();
-        assert!(dockerfile::parse(&src).is_err(), "{} should fail", path.display());
+        assert!(
+            dockerfile::parse(&src).is_err(),
+            "{} should fail",
+            path.display()
+        );
         count += 1;
     }
     assert_eq!(count, 4);
@@ -77,15 +89,27 @@ fn parser_tables() {
                 } else if expected["not_heredoc"].as_bool() == Some(true) {
                     assert_eq!(got, Ok(None), "{id}");
                 } else {
-                    assert_eq!(got.unwrap().unwrap().name, expected["heredoc_name"].as_str().unwrap(), "{id}");
+                    assert_eq!(
+                        got.unwrap().unwrap().name,
+                        expected["heredoc_name"].as_str().unwrap(),
+                        "{id}"
+                    );
                 }
             }
             "heredocs_from_line" => {
-                let want: Vec<String> =
-                    expected["heredoc_names"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+                let want: Vec<String> = expected["heredoc_names"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap().to_owned())
+                    .collect();
                 let src = format!("{}\n{}\n", case["input"].as_str().unwrap(), want.join("\n"));
                 let names: Vec<String> = match dockerfile::parse(&src) {
-                    Ok(df) => df.instructions[0].heredocs.iter().map(|h| h.name.clone()).collect(),
+                    Ok(df) => df.instructions[0]
+                        .heredocs
+                        .iter()
+                        .map(|h| h.name.clone())
+                        .collect(),
                     Err(e) => panic!("{id}: {e}"),
                 };
                 assert_eq!(names, want, "{id}");
@@ -101,25 +125,46 @@ fn parser_tables() {
                     assert_eq!(got.len(), want.len(), "{id} child {}", i + 1);
                     for (h, w) in got.iter().zip(&want) {
                         assert_eq!(h.name, w["name"].as_str().unwrap(), "{id}");
-                        assert_eq!(heredoc_content(src, h), w["content"].as_str().unwrap(), "{id} {}", h.name);
+                        assert_eq!(
+                            heredoc_content(src, h),
+                            w["content"].as_str().unwrap(),
+                            "{id} {}",
+                            h.name
+                        );
                         assert_eq!(h.expand, w["expand"].as_bool().unwrap(), "{id} {}", h.name);
                         assert_eq!(h.chomp, w["chomp"].as_bool().unwrap(), "{id} {}", h.name);
-                        assert_eq!(u64::from(h.fd), w["file_descriptor"].as_u64().unwrap(), "{id} {}", h.name);
+                        assert_eq!(
+                            u64::from(h.fd),
+                            w["file_descriptor"].as_u64().unwrap(),
+                            "{id} {}",
+                            h.name
+                        );
                     }
                 }
             }
             "parse_words" => {
-                let got: Vec<String> =
-                    words::parse_words(case["input"].as_str().unwrap(), '\\').into_iter().map(|(w, _)| w).collect();
-                let want: Vec<String> =
-                    expected["words"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+                let got: Vec<String> = words::parse_words(case["input"].as_str().unwrap(), '\\')
+                    .into_iter()
+                    .map(|(w, _)| w)
+                    .collect();
+                let want: Vec<String> = expected["words"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap().to_owned())
+                    .collect();
                 assert_eq!(got, want, "{id}");
             }
             "line_numbers" => {
-                let src = fs::read_to_string(corpus().join(case["dockerfile_file"].as_str().unwrap())).unwrap();
+                let src =
+                    fs::read_to_string(corpus().join(case["dockerfile_file"].as_str().unwrap()))
+                        .unwrap();
                 let df = dockerfile::parse(&src).unwrap();
-                let lines: Vec<(u64, u64)> =
-                    df.instructions.iter().map(|i| (i.start_line as u64, i.end_line as u64)).collect();
+                let lines: Vec<(u64, u64)> = df
+                    .instructions
+                    .iter()
+                    .map(|i| (i.start_line as u64, i.end_line as u64))
+                    .collect();
                 let want: Vec<(u64, u64)> = expected["children_lines"]
                     .as_array()
                     .unwrap()
@@ -130,15 +175,30 @@ fn parser_tables() {
             }
             "warnings" => {
                 let df = dockerfile::parse(case["dockerfile"].as_str().unwrap()).unwrap();
-                assert_eq!(df.warnings.len() as u64, expected["warning_count"].as_u64().unwrap(), "{id}: {:?}", df.warnings);
-                for (warning, parts) in df.warnings.iter().zip(expected["warnings_contain"].as_array().unwrap()) {
+                assert_eq!(
+                    df.warnings.len() as u64,
+                    expected["warning_count"].as_u64().unwrap(),
+                    "{id}: {:?}",
+                    df.warnings
+                );
+                for (warning, parts) in df
+                    .warnings
+                    .iter()
+                    .zip(expected["warnings_contain"].as_array().unwrap())
+                {
                     for part in parts.as_array().unwrap() {
-                        assert!(warning.contains(part.as_str().unwrap()), "{id}: {warning:?} lacks {part}");
+                        assert!(
+                            warning.contains(part.as_str().unwrap()),
+                            "{id}: {warning:?} lacks {part}"
+                        );
                     }
                 }
             }
             "parse_error" => {
-                assert!(dockerfile::parse(case["dockerfile"].as_str().unwrap()).is_err(), "{id}");
+                assert!(
+                    dockerfile::parse(case["dockerfile"].as_str().unwrap()).is_err(),
+                    "{id}"
+                );
             }
             "chomp" => continue,
             other => panic!("unknown case kind {other}"),

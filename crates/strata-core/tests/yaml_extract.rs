@@ -283,6 +283,38 @@ fn alias_bombs_do_not_expand() {
 }
 
 #[test]
+fn work_multiplied_through_aliases_is_cut_off_and_reported() {
+    // Lists of lists through aliases: nine items per level, eight levels, 9^8 pods if walked.
+    let mut text = String::from(
+        "apiVersion: v1\nkind: List\nl0: &l0 {kind: Pod, spec: {containers: [{image: a}]}}\n",
+    );
+    for i in 1..9 {
+        let refs = vec![format!("*l{}", i - 1); 9].join(", ");
+        text.push_str(&format!("l{i}: &l{i} {{kind: List, items: [{refs}]}}\n"));
+    }
+    text.push_str("items: [*l8]\n");
+    let started = Instant::now();
+    let out = kubernetes::extract(&text, &no_vars);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(out.occurrences.len() < 100_000);
+    assert_eq!(out.errors.len(), 1);
+    assert!(
+        out.errors[0].message.contains("too complex"),
+        "{}",
+        out.errors[0]
+    );
+}
+
+#[test]
+fn a_byte_order_mark_does_not_shift_spans() {
+    let text = "\u{feff}services:\n  a:\n    image: \"alpine:3.20\"\n";
+    let out = compose::extract(text, &no_vars);
+    let occurrence = &out.occurrences[0];
+    assert_eq!(&text[occurrence.span.clone()], "alpine:3.20");
+    assert_eq!((occurrence.line, occurrence.column), (3, 13));
+}
+
+#[test]
 fn large_inputs_are_linear() {
     let document = fixture("kubernetes/multi-doc.yaml");
     let text = document.repeat(2_000);

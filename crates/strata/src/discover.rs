@@ -60,7 +60,10 @@ pub fn classify(relative: &Path) -> Option<Kind> {
     if !yaml {
         return None;
     }
-    if name.starts_with("docker-compose") || name.starts_with("compose.") || name.starts_with("compose-") {
+    if name.starts_with("docker-compose")
+        || name.starts_with("compose.")
+        || name.starts_with("compose-")
+    {
         return Some(Kind::Compose);
     }
     let in_workflows = relative
@@ -76,7 +79,11 @@ pub fn classify(relative: &Path) -> Option<Kind> {
 fn kind_for_any(relative: &Path) -> Kind {
     classify(relative).unwrap_or_else(|| {
         let name = relative.to_string_lossy().to_ascii_lowercase();
-        if name.ends_with(".yml") || name.ends_with(".yaml") { Kind::Yaml } else { Kind::Dockerfile }
+        if name.ends_with(".yml") || name.ends_with(".yaml") {
+            Kind::Yaml
+        } else {
+            Kind::Dockerfile
+        }
     })
 }
 
@@ -94,12 +101,19 @@ fn glob_set(patterns: &[String]) -> Result<GlobSet, String> {
 }
 
 fn display(relative: &Path) -> String {
-    relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Finds the files to scan under `roots`. A root that is a file is scanned whatever its
 /// name. Results are sorted by display path.
-pub fn discover(roots: &[PathBuf], filters: &Filters) -> Result<(Vec<SourceFile>, Vec<WalkError>), String> {
+pub fn discover(
+    roots: &[PathBuf],
+    filters: &Filters,
+) -> Result<(Vec<SourceFile>, Vec<WalkError>), String> {
     let include = glob_set(&filters.include)?;
     let exclude = glob_set(&filters.exclude)?;
     let mut files = Vec::new();
@@ -108,28 +122,43 @@ pub fn discover(roots: &[PathBuf], filters: &Filters) -> Result<(Vec<SourceFile>
         let meta = match std::fs::metadata(root) {
             Ok(meta) => meta,
             Err(e) => {
-                errors.push(WalkError { path: root.display().to_string(), message: e.to_string() });
+                errors.push(WalkError {
+                    path: root.display().to_string(),
+                    message: e.to_string(),
+                });
                 continue;
             }
         };
         if meta.is_file() {
-            files.push(SourceFile { path: root.clone(), display: display(root), kind: kind_for_any(root) });
+            files.push(SourceFile {
+                path: root.clone(),
+                display: display(root),
+                kind: kind_for_any(root),
+            });
             continue;
         }
         let mut walker = WalkBuilder::new(root);
-        walker.follow_links(false).require_git(false).hidden(false).filter_entry(
-            |entry| {
+        walker
+            .follow_links(false)
+            .require_git(false)
+            .hidden(false)
+            .filter_entry(|entry| {
                 // Skip VCS and tool directories, but look inside `.github`.
                 let name = entry.file_name().to_string_lossy();
-                !(entry.depth() > 0 && name.starts_with('.') && name != ".github" && name != ".gitlab")
+                !(entry.depth() > 0
+                    && name.starts_with('.')
+                    && name != ".github"
+                    && name != ".gitlab")
                     || entry.file_type().is_some_and(|t| t.is_file())
-            },
-        );
+            });
         for entry in walker.build() {
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(e) => {
-                    errors.push(WalkError { path: root.display().to_string(), message: e.to_string() });
+                    errors.push(WalkError {
+                        path: root.display().to_string(),
+                        message: e.to_string(),
+                    });
                     continue;
                 }
             };
@@ -140,9 +169,17 @@ pub fn discover(roots: &[PathBuf], filters: &Filters) -> Result<(Vec<SourceFile>
             if exclude.is_match(relative) {
                 continue;
             }
-            let kind = if include.is_match(relative) { Some(kind_for_any(relative)) } else { classify(relative) };
+            let kind = if include.is_match(relative) {
+                Some(kind_for_any(relative))
+            } else {
+                classify(relative)
+            };
             if let Some(kind) = kind {
-                files.push(SourceFile { path: entry.path().to_path_buf(), display: display(relative), kind });
+                files.push(SourceFile {
+                    path: entry.path().to_path_buf(),
+                    display: display(relative),
+                    kind,
+                });
             }
         }
     }

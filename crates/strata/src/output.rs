@@ -74,17 +74,38 @@ pub fn occurrence_json<'a>(file: &'a str, occ: &'a Occurrence) -> OccurrenceJson
 }
 
 pub fn skip_json<'a>(file: &'a str, skip: &'a Skip) -> SkipJson<'a> {
-    SkipJson { file, line: skip.line, text: &skip.text, code: skip.reason.code(), message: skip.reason.message() }
+    SkipJson {
+        file,
+        line: skip.line,
+        text: &skip.text,
+        code: skip.reason.code(),
+        message: skip.reason.message(),
+    }
 }
 
 /// Builds the JSON document for a scan.
 pub fn scan_json(results: &[FileScan]) -> ScanJson<'_> {
-    let mut doc = ScanJson { occurrences: Vec::new(), skips: Vec::new(), errors: Vec::new() };
+    let mut doc = ScanJson {
+        occurrences: Vec::new(),
+        skips: Vec::new(),
+        errors: Vec::new(),
+    };
     for r in results {
         let file = r.file.display.as_str();
-        doc.occurrences.extend(r.extraction.occurrences.iter().map(|o| occurrence_json(file, o)));
-        doc.skips.extend(r.extraction.skips.iter().map(|s| skip_json(file, s)));
-        doc.errors.extend(r.extraction.errors.iter().map(|e| ErrorJson { file, line: e.line, message: &e.message }));
+        doc.occurrences.extend(
+            r.extraction
+                .occurrences
+                .iter()
+                .map(|o| occurrence_json(file, o)),
+        );
+        doc.skips
+            .extend(r.extraction.skips.iter().map(|s| skip_json(file, s)));
+        doc.errors
+            .extend(r.extraction.errors.iter().map(|e| ErrorJson {
+                file,
+                line: e.line,
+                message: &e.message,
+            }));
     }
     doc
 }

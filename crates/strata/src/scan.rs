@@ -34,7 +34,9 @@ pub struct FileScan {
 pub fn scan(files: &[SourceFile], opts: &ScanOptions) -> Vec<FileScan> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<FileScan>>> = Mutex::new(vec![None; files.len()]);
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(files.len().max(1));
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(files.len().max(1));
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
@@ -49,13 +51,22 @@ pub fn scan(files: &[SourceFile], opts: &ScanOptions) -> Vec<FileScan> {
             });
         }
     });
-    results.into_inner().unwrap_or_default().into_iter().flatten().collect()
+    results
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 fn failed(file: &SourceFile, line: usize, message: String) -> FileScan {
     let mut extraction = Extraction::default();
     extraction.errors.push(ExtractError { line, message });
-    FileScan { file: file.clone(), text: String::new(), extraction }
+    FileScan {
+        file: file.clone(),
+        text: String::new(),
+        extraction,
+    }
 }
 
 /// Reads one file and extracts it.
@@ -65,7 +76,11 @@ pub fn scan_file(file: &SourceFile, opts: &ScanOptions) -> FileScan {
         Err((line, message)) => return failed(file, line, message),
     };
     let extraction = extract_text(file, &text, opts);
-    FileScan { file: file.clone(), text, extraction }
+    FileScan {
+        file: file.clone(),
+        text,
+        extraction,
+    }
 }
 
 /// Reads a file as UTF-8 text, refusing huge, binary and invalid files with the line
@@ -73,7 +88,13 @@ pub fn scan_file(file: &SourceFile, opts: &ScanOptions) -> FileScan {
 pub fn read_text(path: &Path) -> Result<String, (usize, String)> {
     let meta = std::fs::metadata(path).map_err(|e| (0, format!("cannot read: {e}")))?;
     if meta.len() > MAX_FILE {
-        return Err((0, format!("file is {} bytes, larger than the {MAX_FILE} bytes strata reads", meta.len())));
+        return Err((
+            0,
+            format!(
+                "file is {} bytes, larger than the {MAX_FILE} bytes strata reads",
+                meta.len()
+            ),
+        ));
     }
     let bytes = std::fs::read(path).map_err(|e| (0, format!("cannot read: {e}")))?;
     if let Some(nul) = bytes.iter().take(8192).position(|&b| b == 0) {

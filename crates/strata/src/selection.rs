@@ -24,8 +24,15 @@ pub fn host_platform() -> String {
 
 /// Discovers and scans what the selection names. Walk errors become file errors.
 pub fn scan_selection(selection: &Selection) -> Result<Vec<FileScan>> {
-    let roots = if selection.paths.is_empty() { vec![PathBuf::from(".")] } else { selection.paths.clone() };
-    let filters = Filters { include: selection.include.clone(), exclude: selection.exclude.clone() };
+    let roots = if selection.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        selection.paths.clone()
+    };
+    let filters = Filters {
+        include: selection.include.clone(),
+        exclude: selection.exclude.clone(),
+    };
     let (files, walk_errors) = discover(&roots, &filters).map_err(|e| anyhow!(e))?;
     let mut opts = ScanOptions::default();
     opts.dockerfile.build_args = selection.build_args.iter().cloned().collect();
@@ -34,9 +41,20 @@ pub fn scan_selection(selection: &Selection) -> Result<Vec<FileScan>> {
     let mut results = scan(&files, &opts);
     for e in walk_errors {
         let mut extraction = Extraction::default();
-        extraction.errors.push(ExtractError { line: 0, message: e.message });
-        let file = SourceFile { path: PathBuf::from(&e.path), display: e.path, kind: Kind::Dockerfile };
-        results.push(FileScan { file, text: String::new(), extraction });
+        extraction.errors.push(ExtractError {
+            line: 0,
+            message: e.message,
+        });
+        let file = SourceFile {
+            path: PathBuf::from(&e.path),
+            display: e.path,
+            kind: Kind::Dockerfile,
+        };
+        results.push(FileScan {
+            file,
+            text: String::new(),
+            extraction,
+        });
     }
     Ok(results)
 }

@@ -25,7 +25,8 @@ pub enum Next {
     Child(Box<Node>),
 }
 
-const NOT_STRING_ARRAY: &str = "when using JSON array syntax, arrays must be comprised of strings only";
+const NOT_STRING_ARRAY: &str =
+    "when using JSON array syntax, arrays must be comprised of strings only";
 
 /// Checks one instruction the way BuildKit's line parsers do, without building values
 /// unless the instruction can fail.
@@ -34,7 +35,9 @@ pub(crate) fn validate(instruction: &Instruction<'_>, escape: char) -> Result<()
     let lower = cmd.to_ascii_lowercase();
     let fails = match lower.as_str() {
         "env" | "label" | "onbuild" => true,
-        "add" | "copy" | "volume" | "cmd" | "entrypoint" | "run" | "shell" | "healthcheck" => args.contains('['),
+        "add" | "copy" | "volume" | "cmd" | "entrypoint" | "run" | "shell" | "healthcheck" => {
+            args.contains('[')
+        }
         _ => false,
     };
     if fails {
@@ -55,21 +58,20 @@ pub fn node(line: &str, escape: char) -> Result<Node, String> {
         "add" | "copy" | "volume" => maybe_json_to_list(args, &mut node)?,
         "cmd" | "entrypoint" | "run" | "shell" => maybe_json(args, &mut node)?,
         "arg" => {
-            node.next = parse_words(args, escape).into_iter().map(|(w, _)| Next::Value(w)).collect();
+            node.next = parse_words(args, escape)
+                .into_iter()
+                .map(|(w, _)| Next::Value(w))
+                .collect();
         }
         "env" | "label" => name_val(args, cmd, escape, &mut node)?,
         "expose" | "from" => node.next = whitespace_list(args),
         "healthcheck" => health(args, &mut node)?,
-        "maintainer" | "stopsignal" | "user" | "workdir" => {
-            if !args.is_empty() {
-                node.next.push(Next::Value(args.to_owned()));
-            }
+        "maintainer" | "stopsignal" | "user" | "workdir" if !args.is_empty() => {
+            node.next.push(Next::Value(args.to_owned()));
         }
-        "onbuild" => {
-            if !args.is_empty() {
-                let child = self::node(args, escape)?;
-                node.next.push(Next::Child(Box::new(child)));
-            }
+        "onbuild" if !args.is_empty() => {
+            let child = self::node(args, escape)?;
+            node.next.push(Next::Child(Box::new(child)));
         }
         _ => {}
     }
@@ -96,7 +98,7 @@ fn maybe_json(args: &str, node: &mut Node) -> Result<(), String> {
             node.next.extend(values.into_iter().map(Next::Value));
         }
         Json::NotStringArray => return Err(NOT_STRING_ARRAY.to_owned()),
-        Json::NotJson => node.next.push(Next::Value(args.to_owned())),
+        Json::Shell => node.next.push(Next::Value(args.to_owned())),
     }
     Ok(())
 }
@@ -108,7 +110,7 @@ fn maybe_json_to_list(args: &str, node: &mut Node) -> Result<(), String> {
             node.next.extend(values.into_iter().map(Next::Value));
         }
         Json::NotStringArray => return Err(NOT_STRING_ARRAY.to_owned()),
-        Json::NotJson => node.next = whitespace_list(args),
+        Json::Shell => node.next = whitespace_list(args),
     }
     Ok(())
 }
@@ -123,15 +125,24 @@ fn name_val(args: &str, cmd: &str, escape: char, node: &mut Node) -> Result<(), 
         let mut parts = args.splitn(2, |c: char| is_token_space(c));
         let key = parts.next().unwrap_or_default();
         let Some(value) = parts.next() else {
-            return Err(format!("{} must have two arguments", cmd.to_ascii_uppercase()));
+            return Err(format!(
+                "{} must have two arguments",
+                cmd.to_ascii_uppercase()
+            ));
         };
         let value = value.trim_start_matches(is_token_space);
-        node.next = vec![Next::Value(key.to_owned()), Next::Value(value.to_owned()), Next::Value(String::new())];
+        node.next = vec![
+            Next::Value(key.to_owned()),
+            Next::Value(value.to_owned()),
+            Next::Value(String::new()),
+        ];
         return Ok(());
     }
     for (word, _) in words {
         let Some((key, value)) = word.split_once('=') else {
-            return Err(format!("Syntax error - can't find = in {word:?}. Must be of the form: name=value"));
+            return Err(format!(
+                "Syntax error - can't find = in {word:?}. Must be of the form: name=value"
+            ));
         };
         node.next.push(Next::Value(key.to_owned()));
         node.next.push(Next::Value(value.to_owned()));
@@ -141,7 +152,9 @@ fn name_val(args: &str, cmd: &str, escape: char, node: &mut Node) -> Result<(), 
 }
 
 fn health(args: &str, node: &mut Node) -> Result<(), String> {
-    let sep = args.find(|c: char| c.is_ascii() && is_space(c)).unwrap_or(args.len());
+    let sep = args
+        .find(|c: char| c.is_ascii() && is_space(c))
+        .unwrap_or(args.len());
     if sep == 0 {
         return Ok(());
     }
@@ -198,7 +211,9 @@ pub fn go_quote(s: &str, out: &mut String) {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c if c.is_control() => {
                 let v = c as u32;
                 if v < 0x10000 {

@@ -7,7 +7,7 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Json {
     /// Not a JSON array: the shell form.
-    NotJson,
+    Shell,
     /// A valid JSON array with a non-string element (BuildKit refuses this).
     NotStringArray,
     /// A JSON array of strings.
@@ -25,13 +25,16 @@ pub(crate) fn is_string_array(args: &str) -> bool {
 pub(crate) fn parse(args: &str) -> Json {
     let trimmed = args.trim_start_matches(super::lines::is_space);
     if !trimmed.starts_with('[') {
-        return Json::NotJson;
+        return Json::Shell;
     }
-    let mut reader = Reader { bytes: trimmed.as_bytes(), pos: 0 };
+    let mut reader = Reader {
+        bytes: trimmed.as_bytes(),
+        pos: 0,
+    };
     match reader.top_array() {
         Some(Ok(strings)) => Json::Strings(strings),
         Some(Err(())) => Json::NotStringArray,
-        None => Json::NotJson,
+        None => Json::Shell,
     }
 }
 
@@ -237,13 +240,13 @@ impl Reader<'_> {
         let first = self.hex4()?;
         if (0xD800..0xDC00).contains(&first) {
             let save = self.pos;
-            if self.eat(b'\\') && self.eat(b'u') {
-                if let Some(second) = self.hex4() {
-                    if (0xDC00..0xE000).contains(&second) {
-                        let c = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
-                        return Some(char::from_u32(c).unwrap_or('\u{fffd}'));
-                    }
-                }
+            if self.eat(b'\\')
+                && self.eat(b'u')
+                && let Some(second) = self.hex4()
+                && (0xDC00..0xE000).contains(&second)
+            {
+                let c = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
+                return Some(char::from_u32(c).unwrap_or('\u{fffd}'));
             }
             self.pos = save;
             return Some('\u{fffd}');
@@ -258,20 +261,29 @@ mod tests {
 
     #[test]
     fn forms() {
-        assert_eq!(parse(r#"["a", "b"]"#), Json::Strings(vec!["a".into(), "b".into()]));
+        assert_eq!(
+            parse(r#"["a", "b"]"#),
+            Json::Strings(vec!["a".into(), "b".into()])
+        );
         assert_eq!(parse("[]"), Json::Strings(vec![]));
-        assert_eq!(parse(r#"[ "echo", [ "nested json" ] ]"#), Json::NotStringArray);
+        assert_eq!(
+            parse(r#"[ "echo", [ "nested json" ] ]"#),
+            Json::NotStringArray
+        );
         assert_eq!(parse(r#"["a", 1]"#), Json::NotStringArray);
-        assert_eq!(parse(r#"['a']"#), Json::NotJson);
+        assert_eq!(parse(r#"['a']"#), Json::Shell);
         assert_eq!(parse(r#"["a"] trailing"#), Json::Strings(vec!["a".into()]));
-        assert_eq!(parse(r#"["unterminated]"#), Json::NotJson);
-        assert_eq!(parse("echo hi"), Json::NotJson);
-        assert_eq!(parse(r#"["\u0000\ud83d\ude00"]"#), Json::Strings(vec!["\u{0}\u{1F600}".into()]));
+        assert_eq!(parse(r#"["unterminated]"#), Json::Shell);
+        assert_eq!(parse("echo hi"), Json::Shell);
+        assert_eq!(
+            parse(r#"["\u0000\ud83d\ude00"]"#),
+            Json::Strings(vec!["\u{0}\u{1F600}".into()])
+        );
     }
 
     #[test]
     fn deep_nesting_is_bounded() {
         let deep = format!("[{}{}]", "[".repeat(100_000), "]".repeat(100_000));
-        assert_eq!(parse(&deep), Json::NotJson);
+        assert_eq!(parse(&deep), Json::Shell);
     }
 }

@@ -45,7 +45,10 @@ impl<'a> Cursor<'a> {
         if len >= MAX_LINE {
             return Err(ParseError::new(
                 self.number,
-                format!("dockerfile line greater than max allowed size of {}", MAX_LINE - 1),
+                format!(
+                    "dockerfile line greater than max allowed size of {}",
+                    MAX_LINE - 1
+                ),
             ));
         }
         let start = self.pos;
@@ -53,7 +56,12 @@ impl<'a> Cursor<'a> {
         // BuildKit trims every trailing \r and \n (TrimRight "\r\n").
         text = text.trim_end_matches(['\r', '\n']);
         self.pos = next;
-        Ok(Some(Physical { text, start, number: self.number, next }))
+        Ok(Some(Physical {
+            text,
+            start,
+            number: self.number,
+            next,
+        }))
     }
 }
 
@@ -63,7 +71,10 @@ fn memchr_newline(bytes: &[u8]) -> Option<usize> {
 
 /// Whitespace as Go's `unicode.IsSpace`.
 pub(crate) fn is_space(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{85}' | '\u{a0}') || (c > '\u{ff}' && c.is_whitespace())
+    matches!(
+        c,
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{85}' | '\u{a0}'
+    ) || (c > '\u{ff}' && c.is_whitespace())
 }
 
 fn trim_leading_space(s: &str) -> &str {
@@ -98,7 +109,10 @@ impl Directives {
             return Ok(());
         }
         if self.found.iter().any(|d| d.name == key) {
-            return Err(ParseError::new(number, format!("only one {key} parser directive can be used")));
+            return Err(ParseError::new(
+                number,
+                format!("only one {key} parser directive can be used"),
+            ));
         }
         if key == "escape" {
             self.escape = match value {
@@ -169,11 +183,19 @@ pub(crate) struct Scanned<'a> {
 }
 
 pub(crate) fn scan(src: &str) -> Result<Scanned<'_>, ParseError> {
-    let mut cursor = Cursor { src, pos: 0, number: 0 };
+    let mut cursor = Cursor {
+        src,
+        pos: 0,
+        number: 0,
+    };
     if src.starts_with('\u{feff}') {
         cursor.pos = '\u{feff}'.len_utf8();
     }
-    let mut directives = Directives { done: false, escape: '\\', found: Vec::new() };
+    let mut directives = Directives {
+        done: false,
+        escape: '\\',
+        found: Vec::new(),
+    };
     let mut instructions = Vec::new();
     let mut warnings = Vec::new();
 
@@ -195,10 +217,16 @@ pub(crate) fn scan(src: &str) -> Result<Scanned<'_>, ParseError> {
             None => joined = Cow::Borrowed(trimmed),
             Some(head) => {
                 let mut text = String::from(head);
-                pieces.push(Piece { joined: 0, source: offset, len: head.len() });
+                pieces.push(Piece {
+                    joined: 0,
+                    source: offset,
+                    len: head.len(),
+                });
                 let mut open = true;
                 while open {
-                    let Some(line) = cursor.next_line()? else { break };
+                    let Some(line) = cursor.next_line()? else {
+                        break;
+                    };
                     directives.look(line.text, line.start, line.number)?;
                     end_line = line.number;
                     end_offset = line.next;
@@ -216,14 +244,20 @@ pub(crate) fn scan(src: &str) -> Result<Scanned<'_>, ParseError> {
                             line.text
                         }
                     };
-                    pieces.push(Piece { joined: text.len(), source: line.start, len: body.len() });
+                    pieces.push(Piece {
+                        joined: text.len(),
+                        source: line.start,
+                        len: body.len(),
+                    });
                     text.push_str(body);
                 }
                 joined = Cow::Owned(text);
             }
         }
         if empty_continuation {
-            warnings.push(format!("[WARNING]: Empty continuation line found in:\n    {joined}"));
+            warnings.push(format!(
+                "[WARNING]: Empty continuation line found in:\n    {joined}"
+            ));
         }
         if joined.trim_matches(is_space).is_empty() {
             // A lone continuation character: nothing to parse.
@@ -241,7 +275,11 @@ pub(crate) fn scan(src: &str) -> Result<Scanned<'_>, ParseError> {
             while let Some(line) = cursor.next_line()? {
                 end_line = line.number;
                 end_offset = line.next;
-                let candidate = if heredoc.chomp { line.text.trim_start_matches('\t') } else { line.text };
+                let candidate = if heredoc.chomp {
+                    line.text.trim_start_matches('\t')
+                } else {
+                    line.text
+                };
                 if candidate == heredoc.name {
                     heredoc.body = body_start..line.start;
                     terminated = true;
@@ -249,7 +287,10 @@ pub(crate) fn scan(src: &str) -> Result<Scanned<'_>, ParseError> {
                 }
             }
             if !terminated {
-                return Err(ParseError::new(first.number, "unterminated heredoc".to_owned()));
+                return Err(ParseError::new(
+                    first.number,
+                    "unterminated heredoc".to_owned(),
+                ));
             }
             instruction.heredocs.push(heredoc);
         }
@@ -260,9 +301,17 @@ pub(crate) fn scan(src: &str) -> Result<Scanned<'_>, ParseError> {
         directives.done = true;
     }
     if instructions.is_empty() {
-        return Err(ParseError::new(cursor.number, "file with no instructions".to_owned()));
+        return Err(ParseError::new(
+            cursor.number,
+            "file with no instructions".to_owned(),
+        ));
     }
-    Ok(Scanned { escape: directives.escape, directives: directives.found, instructions, warnings })
+    Ok(Scanned {
+        escape: directives.escape,
+        directives: directives.found,
+        instructions,
+        warnings,
+    })
 }
 
 /// Heredoc bodies as text (for tests and for `COPY <<EOF` content).
@@ -283,7 +332,10 @@ mod tests {
     #[test]
     fn directive_forms() {
         assert_eq!(directive_parts("# escape=`"), Some(("escape", "`")));
-        assert_eq!(directive_parts("#syntax = docker/dockerfile:1 "), Some(("syntax", "docker/dockerfile:1")));
+        assert_eq!(
+            directive_parts("#syntax = docker/dockerfile:1 "),
+            Some(("syntax", "docker/dockerfile:1"))
+        );
         assert_eq!(directive_parts("# a comment"), None);
         assert_eq!(directive_parts("#=x"), None);
     }

@@ -82,8 +82,22 @@ pub struct Instruction<'a> {
 }
 
 impl<'a> Instruction<'a> {
-    fn new(text: Cow<'a, str>, start: usize, pieces: Vec<Piece>, start_line: usize, end_line: usize) -> Self {
-        Self { text, start, end: start, pieces, start_line, end_line, heredocs: Vec::new() }
+    fn new(
+        text: Cow<'a, str>,
+        start: usize,
+        pieces: Vec<Piece>,
+        start_line: usize,
+        end_line: usize,
+    ) -> Self {
+        Self {
+            text,
+            start,
+            end: start,
+            pieces,
+            start_line,
+            end_line,
+            heredocs: Vec::new(),
+        }
     }
 
     /// The keyword as written (`FROM`, `from`, …).
@@ -103,11 +117,7 @@ impl<'a> Instruction<'a> {
         if self.pieces.is_empty() {
             return Some(self.start + range.start..self.start + range.end);
         }
-        let piece = self
-            .pieces
-            .iter()
-            .rev()
-            .find(|p| p.joined <= range.start)?;
+        let piece = self.pieces.iter().rev().find(|p| p.joined <= range.start)?;
         if range.end > piece.joined + piece.len {
             return None;
         }
@@ -131,7 +141,9 @@ impl<'a> Instruction<'a> {
         } else {
             (cmd, args)
         };
-        let capable = ["run", "copy", "add"].iter().any(|k| cmd.eq_ignore_ascii_case(k));
+        let capable = ["run", "copy", "add"]
+            .iter()
+            .any(|k| cmd.eq_ignore_ascii_case(k));
         capable && !json::is_string_array(args)
     }
 }

@@ -53,7 +53,9 @@ pub fn split_command(line: &str) -> (&str, Vec<Flag>, &str) {
 
 /// Byte offset of `part` (a sub-slice) inside `whole`.
 pub fn offset_in(whole: &str, part: &str) -> usize {
-    (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize).min(whole.len())
+    (part.as_ptr() as usize)
+        .saturating_sub(whole.as_ptr() as usize)
+        .min(whole.len())
 }
 
 /// BuildKit's `extractBuilderFlags`: leading words starting with `--`, up to the first
@@ -97,7 +99,10 @@ fn extract_flags(line: &str) -> (&str, Vec<Flag>) {
             return (&line[end..], flags);
         }
         if blank_ok || !word.is_empty() {
-            flags.push(Flag { text: word, raw: start..end });
+            flags.push(Flag {
+                text: word,
+                raw: start..end,
+            });
         }
     }
 }
@@ -118,7 +123,16 @@ pub fn parse_words(rest: &str, escape: char) -> Vec<(String, Range<usize>)> {
             }
             start = Some(i);
             // Fall through to the in-word handling below with this char.
-            handle_char(c, i, &mut chars, &mut word, &mut quote, &mut blank_ok, escape, rest);
+            handle_char(
+                c,
+                i,
+                &mut chars,
+                &mut word,
+                &mut quote,
+                &mut blank_ok,
+                escape,
+                rest,
+            );
             continue;
         };
         if quote.is_none() && is_space(c) {
@@ -130,12 +144,21 @@ pub fn parse_words(rest: &str, escape: char) -> Vec<(String, Range<usize>)> {
             blank_ok = false;
             continue;
         }
-        handle_char(c, i, &mut chars, &mut word, &mut quote, &mut blank_ok, escape, rest);
+        handle_char(
+            c,
+            i,
+            &mut chars,
+            &mut word,
+            &mut quote,
+            &mut blank_ok,
+            escape,
+            rest,
+        );
     }
-    if let Some(word_start) = start {
-        if blank_ok || !word.is_empty() {
-            words.push((word, word_start..rest.len()));
-        }
+    if let Some(word_start) = start
+        && (blank_ok || !word.is_empty())
+    {
+        words.push((word, word_start..rest.len()));
     }
     words
 }
@@ -264,7 +287,7 @@ pub fn parse_heredoc(word: &str) -> Result<Option<Heredoc>, String> {
         Some(r) => (true, r),
         None => (false, rest),
     };
-    let rest = rest.trim_start_matches(|c: char| matches!(c, '\t' | '\n' | '\u{c}' | '\r' | ' '));
+    let rest = rest.trim_start_matches(['\t', '\n', '\u{c}', '\r', ' ']);
     if rest.is_empty() || rest.contains('<') {
         return Ok(None);
     }
@@ -273,7 +296,13 @@ pub fn parse_heredoc(word: &str) -> Result<Option<Heredoc>, String> {
         Some(parts) => parts,
         None => return Ok(None),
     };
-    Ok(Some(Heredoc { name, fd, expand: !quoted, chomp, body: 0..0 }))
+    Ok(Some(Heredoc {
+        name,
+        fd,
+        expand: !quoted,
+        chomp,
+        body: 0..0,
+    }))
 }
 
 /// Removes quotes and escapes from a delimiter word. `Ok(None)` when it is several words.
@@ -298,7 +327,10 @@ fn heredoc_name(rest: &str) -> Result<Option<(String, bool)>, String> {
                     match chars.next() {
                         Some('\'') => break,
                         Some(q) => name.push(q),
-                        None => return Err("unexpected end of statement while looking for matching single-quote".into()),
+                        None => return Err(
+                            "unexpected end of statement while looking for matching single-quote"
+                                .into(),
+                        ),
                     }
                 }
             }
@@ -339,9 +371,15 @@ mod tests {
     fn split_keyword_flags_args() {
         let (cmd, flags, args) = split_command("COPY --from=build --chown=a:b src /dst");
         assert_eq!(cmd, "COPY");
-        assert_eq!(flags.iter().map(|f| f.text.as_str()).collect::<Vec<_>>(), ["--from=build", "--chown=a:b"]);
+        assert_eq!(
+            flags.iter().map(|f| f.text.as_str()).collect::<Vec<_>>(),
+            ["--from=build", "--chown=a:b"]
+        );
         assert_eq!(args, "src /dst");
-        assert_eq!(&"COPY --from=build --chown=a:b src /dst"[flags[0].raw.clone()], "--from=build");
+        assert_eq!(
+            &"COPY --from=build --chown=a:b src /dst"[flags[0].raw.clone()],
+            "--from=build"
+        );
         let (_, flags, args) = split_command("COPY --doit=true -- foo /tmp/");
         assert_eq!(flags.len(), 1);
         assert_eq!(args, "foo /tmp/");
@@ -354,7 +392,11 @@ mod tests {
         assert_eq!(parse_heredoc("<<EOF sh").unwrap(), None);
         assert_eq!(parse_heredoc("<<<EOF").unwrap(), None);
         assert!(parse_heredoc("<<'EOF").is_err());
-        let names: Vec<_> = heredocs_in_line("RUN << -EOF").unwrap().into_iter().map(|h| h.name).collect();
+        let names: Vec<_> = heredocs_in_line("RUN << -EOF")
+            .unwrap()
+            .into_iter()
+            .map(|h| h.name)
+            .collect();
         assert_eq!(names, ["-EOF"]);
     }
 }

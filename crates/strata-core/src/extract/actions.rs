@@ -9,7 +9,9 @@
 //! container or service off (GitHub's documented behaviour), so it yields nothing. Action
 //! metadata files (`action.yml` with `runs.image`) are out of scope.
 //!
-//! The signature matches the other YAML extractors; `vars` is not used.
+//! Positions, aliases, merge keys and values that cannot be edited in place are handled as
+//! in the compose extractor. The signature matches the other YAML extractors; `vars` is not
+//! used.
 
 use crate::extract::yaml::{self, Document, Entry, NodeId, Site, Value, Written};
 use crate::occurrence::{Extraction, Role, Skip, SkipReason, Source};
@@ -123,4 +125,5 @@ impl Walk<'_, '_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;

@@ -1,19 +1,28 @@
 //! extract stage: image references in docker compose files (`services.<name>.image`).
 //! Pure: variables come from the caller; no `.env` file, no environment, no other files.
 //!
-//! Values are interpolated as docker compose does (see [`interpolation`]); the expanded value
-//! is the reference, while the occurrence's `text` and `span` are the value as written, so a
-//! pin lands after the written text (`${TAG:-1.2}@sha256:...` is still a valid compose value).
-//! A service with both `build:` and `image:` builds that image: its occurrence has
-//! [`Role::Produces`]. The service's `platform:` fills the occurrence's `platform`.
-//! `x-` extension keys are not services. YAML anchors and `<<` merge keys are followed; a value
-//! reached through an alias has the span of the anchored scalar, so two services sharing one
-//! anchored image share one span. `extends:` and `include:` (which pull services from other
-//! files) and the legacy version-1 format without a `services:` key are out of scope.
+//! Values are interpolated as docker compose does (`$VAR`, `${VAR}`, `${VAR:-default}`,
+//! `${VAR-default}`, `${VAR:?err}`, `${VAR?err}`, `${VAR:+alt}`, `${VAR+alt}`, `$$`). The
+//! expanded value is the reference; the occurrence's `text` and `span` are the value as
+//! written, so a pin lands after the written text (`app:${TAG:-1.2}@sha256:...` is still a
+//! valid compose value). A variable without value or default is an `unresolved-variable` skip;
+//! a malformed template (`$1`, `${}`) is an error, as compose rejects the file.
 //!
-//! All extractors of YAML files share the signature
-//! `fn extract(text: &str, vars: &dyn Fn(&str) -> Option<String>) -> Extraction`, where
-//! `vars` returns a variable's value or `None` when it is not set.
+//! A service with both `build:` and `image:` builds that image: its occurrence has
+//! [`Role::Produces`]. The service's `platform:` fills the occurrence's `platform`. `x-`
+//! extension keys are not services. YAML anchors and `<<` merge keys are followed; a value
+//! reached through an alias has the span of the anchored scalar, so services sharing one
+//! anchored image share one span (pin it once). `extends:` and `include:` (which pull
+//! services from other files) and the legacy version-1 format without `services:` are out of
+//! scope.
+//!
+//! All YAML extractors share the signature
+//! `fn extract(text: &str, vars: &dyn Fn(&str) -> Option<String>) -> Extraction`, where `vars`
+//! returns a variable's value or `None` when it is not set. `line` is the line of the
+//! `image:` key; `column` is the column of `span.start` on its own line (a later line for a
+//! block scalar or an alias). A value whose bytes differ from its meaning (YAML escapes,
+//! folded lines) is still an occurrence, blocked as `unrewritable`, with the whole token as
+//! its span.
 
 mod interpolation;
 
@@ -134,4 +143,5 @@ impl Walk<'_, '_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;

@@ -29,8 +29,24 @@ pub struct Options {
 
 /// Every instruction BuildKit knows.
 const INSTRUCTIONS: [&str; 18] = [
-    "add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "from", "healthcheck", "label", "maintainer",
-    "onbuild", "run", "shell", "stopsignal", "user", "volume", "workdir",
+    "add",
+    "arg",
+    "cmd",
+    "copy",
+    "entrypoint",
+    "env",
+    "expose",
+    "from",
+    "healthcheck",
+    "label",
+    "maintainer",
+    "onbuild",
+    "run",
+    "shell",
+    "stopsignal",
+    "user",
+    "volume",
+    "workdir",
 ];
 
 /// A stage seen so far.
@@ -62,7 +78,10 @@ pub fn extract(src: &str, opts: &Options) -> Extraction {
         Ok(df) => df,
         Err(e) => {
             let mut out = Extraction::default();
-            out.errors.push(ExtractError { line: e.line, message: e.message });
+            out.errors.push(ExtractError {
+                line: e.line,
+                message: e.message,
+            });
             return out;
         }
     };
@@ -84,7 +103,10 @@ pub fn extract(src: &str, opts: &Options) -> Extraction {
     for instruction in &df.instructions {
         // BuildKit stops at the first error; so do we (one clear message per file).
         if let Err(message) = walk.instruction(instruction) {
-            walk.out.errors.push(ExtractError { line: instruction.start_line, message });
+            walk.out.errors.push(ExtractError {
+                line: instruction.start_line,
+                message,
+            });
             break;
         }
     }
@@ -94,7 +116,10 @@ pub fn extract(src: &str, opts: &Options) -> Extraction {
 
 /// The automatic platform arguments BuildKit defines for every build.
 fn platform_args(opts: &Options) -> BTreeMap<String, String> {
-    let build = opts.build_platform.clone().unwrap_or_else(|| "linux/amd64".to_owned());
+    let build = opts
+        .build_platform
+        .clone()
+        .unwrap_or_else(|| "linux/amd64".to_owned());
     let target = opts.platform.clone().unwrap_or_else(|| build.clone());
     let mut args = BTreeMap::new();
     for (prefix, platform) in [("BUILD", &build), ("TARGET", &target)] {
@@ -115,7 +140,10 @@ fn words_with_ranges<'t>(line: &'t str, args: &'t str) -> Vec<(&'t str, Range<us
     let base = offset_in(line, args);
     let mut out = Vec::new();
     let mut start = None;
-    for (i, c) in args.char_indices().chain(std::iter::once((args.len(), ' '))) {
+    for (i, c) in args
+        .char_indices()
+        .chain(std::iter::once((args.len(), ' ')))
+    {
         let space = dockerfile::words::is_token_space(c);
         match (start, space) {
             (None, false) => start = Some(i),
@@ -132,7 +160,8 @@ fn words_with_ranges<'t>(line: &'t str, args: &'t str) -> Vec<(&'t str, Range<us
 fn is_valid_stage_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
+        && chars
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
 }
 
 impl Walk<'_, '_> {
@@ -147,9 +176,10 @@ impl Walk<'_, '_> {
             "arg" if self.stages.is_empty() => self.global_arg(ins, args),
             "arg" => self.local_arg(ins, args),
             "from" => self.from(ins, &flags, args),
-            _ if self.stages.is_empty() => {
-                Err(format!("{} instruction before the first FROM: no build stage in current context", keyword.to_uppercase()))
-            }
+            _ if self.stages.is_empty() => Err(format!(
+                "{} instruction before the first FROM: no build stage in current context",
+                keyword.to_uppercase()
+            )),
             "copy" | "add" => self.copy_from(ins, &flags),
             "run" => self.mount_from(ins, &flags),
             _ => Ok(()),
@@ -177,7 +207,9 @@ impl Walk<'_, '_> {
             Err(e) => self.out.skips.push(Skip {
                 line,
                 text: word.to_owned(),
-                reason: SkipReason::InvalidReference { reason: e.to_string() },
+                reason: SkipReason::InvalidReference {
+                    reason: e.to_string(),
+                },
             }),
         }
     }
@@ -197,8 +229,12 @@ impl Walk<'_, '_> {
             let value = match (self.opts.build_args.get(&name), default) {
                 (Some(v), _) => Some(v.clone()),
                 (None, Some(d)) => {
-                    let exp = self.lexer.expand(d, &self.globals).map_err(|e| format!("ARG {name}: {e}"))?;
-                    unresolved = plain_unset(d, &exp.unset).or_else(|| self.inherited_unresolved(&exp.used));
+                    let exp = self
+                        .lexer
+                        .expand(d, &self.globals)
+                        .map_err(|e| format!("ARG {name}: {e}"))?;
+                    unresolved =
+                        plain_unset(d, &exp.unset).or_else(|| self.inherited_unresolved(&exp.used));
                     Some(exp.value)
                 }
                 (None, None) => None,
@@ -210,7 +246,14 @@ impl Walk<'_, '_> {
                     (_, source) => (d.to_owned(), source),
                 };
                 let overridden = self.opts.build_args.contains_key(&name);
-                self.defaults.insert(name.clone(), ArgDefault { raw, span, overridden });
+                self.defaults.insert(
+                    name.clone(),
+                    ArgDefault {
+                        raw,
+                        span,
+                        overridden,
+                    },
+                );
             }
             match (value, unresolved) {
                 (Some(v), None) => {
@@ -260,7 +303,10 @@ impl Walk<'_, '_> {
         for flag in flags {
             match flag.parts() {
                 ("platform", Some(value)) => {
-                    let exp = self.lexer.expand(value, &self.globals).map_err(|e| format!("--platform: {e}"))?;
+                    let exp = self
+                        .lexer
+                        .expand(value, &self.globals)
+                        .map_err(|e| format!("--platform: {e}"))?;
                     platform = Some(exp.value);
                 }
                 (name, _) => return Err(format!("unknown flag: {name}")),
@@ -282,7 +328,14 @@ impl Walk<'_, '_> {
         };
         let (raw, raw_range) = words[0].clone();
         self.locals = platform_args(self.opts);
-        let context = Context { ins, raw, raw_range, source: Source::From, stage: stage_name.clone(), platform };
+        let context = Context {
+            ins,
+            raw,
+            raw_range,
+            source: Source::From,
+            stage: stage_name.clone(),
+            platform,
+        };
         self.reference(context, true)?;
         self.stages.push(Stage { name: stage_name });
         Ok(())
@@ -294,7 +347,9 @@ impl Walk<'_, '_> {
         };
         let value = flag.parts().1.unwrap_or_default();
         if value.contains('$') {
-            return Err(format!("COPY --from={value}: variable expansion is not supported in --from"));
+            return Err(format!(
+                "COPY --from={value}: variable expansion is not supported in --from"
+            ));
         }
         let raw = &ins.text[flag.raw.clone()];
         let range = match raw.find('=') {
@@ -302,7 +357,14 @@ impl Walk<'_, '_> {
             None => flag.raw.clone(),
         };
         let raw = &ins.text[range.clone()];
-        let context = Context { ins, raw, raw_range: range, source: Source::CopyFrom, stage: None, platform: None };
+        let context = Context {
+            ins,
+            raw,
+            raw_range: range,
+            source: Source::CopyFrom,
+            stage: None,
+            platform: None,
+        };
         self.reference(context, false)
     }
 
@@ -317,8 +379,14 @@ impl Walk<'_, '_> {
                 if let Some(value) = key_start.strip_prefix("from=") {
                     let start = flag.raw.start + offset + skipped + "from=".len();
                     let range = start..start + value.len();
-                    let context =
-                        Context { ins, raw: value, raw_range: range, source: Source::MountFrom, stage: None, platform: None };
+                    let context = Context {
+                        ins,
+                        raw: value,
+                        raw_range: range,
+                        source: Source::MountFrom,
+                        stage: None,
+                        platform: None,
+                    };
                     self.reference(context, false)?;
                 }
                 offset += field.len() + 1;
@@ -331,35 +399,67 @@ impl Walk<'_, '_> {
     fn reference(&mut self, cx: Context<'_, '_>, is_from: bool) -> Result<(), String> {
         let line = cx.ins.start_line;
         let env = if is_from { &self.globals } else { &self.locals };
-        let expansion = self.lexer.expand(cx.raw, env).map_err(|e| format!("{}: {e}", cx.raw))?;
+        let expansion = self
+            .lexer
+            .expand(cx.raw, env)
+            .map_err(|e| format!("{}: {e}", cx.raw))?;
         let expanded = expansion.value;
-        let unresolved = plain_unset(cx.raw, &expansion.unset)
-            .or_else(|| if is_from { self.inherited_unresolved(&expansion.used) } else { None });
+        let unresolved = plain_unset(cx.raw, &expansion.unset).or_else(|| {
+            if is_from {
+                self.inherited_unresolved(&expansion.used)
+            } else {
+                None
+            }
+        });
         if let Some(name) = unresolved {
-            self.out.skips.push(Skip { line, text: cx.raw.to_owned(), reason: SkipReason::UnresolvedVariable { name } });
+            self.out.skips.push(Skip {
+                line,
+                text: cx.raw.to_owned(),
+                reason: SkipReason::UnresolvedVariable { name },
+            });
             return Ok(());
         }
         if expanded.is_empty() {
             return Err(format!("base name ({}) should not be blank", cx.raw));
         }
         let lower = expanded.to_ascii_lowercase();
-        let is_stage = self.stages.iter().any(|s| s.name.as_deref() == Some(lower.as_str()))
+        let is_stage = self
+            .stages
+            .iter()
+            .any(|s| s.name.as_deref() == Some(lower.as_str()))
             || (!is_from && lower.parse::<usize>().is_ok_and(|i| i < self.stages.len()));
         if is_stage {
-            self.out.skips.push(Skip { line, text: cx.raw.to_owned(), reason: SkipReason::BuildStage });
+            self.out.skips.push(Skip {
+                line,
+                text: cx.raw.to_owned(),
+                reason: SkipReason::BuildStage,
+            });
             return Ok(());
         }
         if !is_from && lower.parse::<usize>().is_ok() {
-            return Err(format!("--from={expanded}: no build stage with index {expanded} before this instruction"));
+            return Err(format!(
+                "--from={expanded}: no build stage with index {expanded} before this instruction"
+            ));
         }
         if expanded == "scratch" {
-            self.out.skips.push(Skip { line, text: cx.raw.to_owned(), reason: SkipReason::Scratch });
+            self.out.skips.push(Skip {
+                line,
+                text: cx.raw.to_owned(),
+                reason: SkipReason::Scratch,
+            });
             return Ok(());
         }
-        let reference = Reference::parse_normalized(&expanded).map_err(|e| format!("{expanded}: {e}"))?;
+        let reference =
+            Reference::parse_normalized(&expanded).map_err(|e| format!("{expanded}: {e}"))?;
         let source_span = cx.ins.source_range(cx.raw_range.clone());
-        let column = source_span.as_ref().map_or(1, |s| column_of(self.src, s.start));
-        let defaults = if is_from { &self.defaults } else { &HashMap::new() };
+        let column = source_span
+            .as_ref()
+            .map_or(1, |s| column_of(self.src, s.start));
+        let defaults = if is_from {
+            &self.defaults
+        } else {
+            &HashMap::new()
+        };
         let target = target::find(cx.raw, source_span, defaults);
         self.out.occurrences.push(Occurrence {
             line,
@@ -384,7 +484,10 @@ impl Walk<'_, '_> {
         let mut repos: HashMap<(String, Range<usize>), Vec<String>> = HashMap::new();
         for occ in &self.out.occurrences {
             if let Some(arg) = &occ.arg {
-                repos.entry((arg.clone(), occ.span.clone())).or_default().push(occ.reference.name());
+                repos
+                    .entry((arg.clone(), occ.span.clone()))
+                    .or_default()
+                    .push(occ.reference.name());
             }
         }
         for occ in &mut self.out.occurrences {
@@ -441,6 +544,9 @@ fn strip_whole_quotes(s: &str) -> Option<&str> {
 /// 1-based byte column of `offset` on its line.
 fn column_of(src: &str, offset: usize) -> usize {
     let before = &src.as_bytes()[..offset.min(src.len())];
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
     (offset - line_start).min(MAX_LINE) + 1
 }

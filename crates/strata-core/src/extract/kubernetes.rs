@@ -13,8 +13,9 @@
 //! [`SkipReason::Templated`], and when a file that contains `{{` is not valid YAML its syntax
 //! errors are reported as templated skips rather than errors.
 //!
-//! The signature matches the other YAML extractors; `vars` is not used (manifests have no
-//! variables of their own).
+//! Positions, aliases, merge keys and values that cannot be edited in place are handled as
+//! in the compose extractor. The signature matches the other YAML extractors; `vars` is not
+//! used (manifests have no variables of their own).
 
 use serde_saphyr::granit_parser::{Event, Parser};
 
@@ -97,11 +98,12 @@ impl TopLevelKeys {
 pub fn extract(text: &str, _vars: &dyn Fn(&str) -> Option<String>) -> Extraction {
     let stream = yaml::parse(text);
     let mut out = Extraction::default();
-    if text.contains("{{") {
+    if text.contains("{{") && !stream.errors.is_empty() {
         // A Go template is not YAML until rendered; its syntax errors are not the file's.
+        let lines: Vec<&str> = text.lines().collect();
         out.skips.extend(stream.errors.iter().map(|error| Skip {
             line: error.line,
-            text: source_line(text, error.line).to_owned(),
+            text: source_line(&lines, error.line).to_owned(),
             reason: SkipReason::Templated,
         }));
     } else {
@@ -123,11 +125,8 @@ pub fn extract(text: &str, _vars: &dyn Fn(&str) -> Option<String>) -> Extraction
 }
 
 /// The text of 1-based `line`, trimmed.
-fn source_line(text: &str, line: usize) -> &str {
-    text.lines()
-        .nth(line.saturating_sub(1))
-        .unwrap_or_default()
-        .trim()
+fn source_line<'t>(lines: &[&'t str], line: usize) -> &'t str {
+    lines.get(line.saturating_sub(1)).map_or("", |l| l.trim())
 }
 
 struct Walk<'a, 't> {
@@ -218,4 +217,5 @@ impl Walk<'_, '_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;

@@ -32,7 +32,11 @@ pub(crate) struct Target {
 const MAX_CHAIN: usize = 16;
 
 /// Finds the rewrite target of `raw`, written at `span` (`None`: crosses a continuation).
-pub(crate) fn find(raw: &str, span: Option<Range<usize>>, args: &HashMap<String, ArgDefault>) -> Target {
+pub(crate) fn find(
+    raw: &str,
+    span: Option<Range<usize>>,
+    args: &HashMap<String, ArgDefault>,
+) -> Target {
     find_in(raw, span, args, None, 0)
 }
 
@@ -46,7 +50,9 @@ fn find_in(
     let blocked = |span: Option<Range<usize>>, reason: &str| Target {
         span: span.unwrap_or(0..0),
         arg: arg.clone(),
-        blocked: Some(SkipReason::Unrewritable { reason: reason.to_owned() }),
+        blocked: Some(SkipReason::Unrewritable {
+            reason: reason.to_owned(),
+        }),
     };
     let Some(span) = span else {
         return blocked(None, "the reference is split across a line continuation");
@@ -59,18 +65,35 @@ fn find_in(
         return blocked(Some(span), "the reference contains quotes or escapes");
     }
     match tail(raw) {
-        Tail::Literal => Target { span, arg, blocked: None },
-        Tail::Complex => blocked(Some(span), "the reference ends in a variable expansion with a modifier"),
+        Tail::Literal => Target {
+            span,
+            arg,
+            blocked: None,
+        },
+        Tail::Complex => blocked(
+            Some(span),
+            "the reference ends in a variable expansion with a modifier",
+        ),
         Tail::Variable(name) => {
             if depth >= MAX_CHAIN {
                 return blocked(Some(span), "ARG defaults nest too deeply");
             }
             match args.get(name) {
-                Some(def) if def.overridden => {
-                    blocked(Some(span), "the value comes from --build-arg, not from the Dockerfile")
-                }
-                Some(def) => find_in(&def.raw, def.span.clone(), args, Some(name.to_owned()), depth + 1),
-                None => blocked(Some(span), "the reference ends in a variable with no default in this file"),
+                Some(def) if def.overridden => blocked(
+                    Some(span),
+                    "the value comes from --build-arg, not from the Dockerfile",
+                ),
+                Some(def) => find_in(
+                    &def.raw,
+                    def.span.clone(),
+                    args,
+                    Some(name.to_owned()),
+                    depth + 1,
+                ),
+                None => blocked(
+                    Some(span),
+                    "the reference ends in a variable with no default in this file",
+                ),
             }
         }
     }
@@ -80,7 +103,9 @@ fn strip_quotes(raw: &str) -> Option<&str> {
     for q in ['"', '\''] {
         if raw.len() >= 2 && raw.starts_with(q) && raw.ends_with(q) {
             let inner = &raw[1..raw.len() - 1];
-            if !inner.contains(['"', '\'', '\\', '$']) || q == '"' && !inner.contains(['"', '\'', '\\']) {
+            if !inner.contains(['"', '\'', '\\', '$'])
+                || q == '"' && !inner.contains(['"', '\'', '\\'])
+            {
                 return Some(inner);
             }
         }
@@ -96,7 +121,9 @@ enum Tail<'a> {
 
 fn is_name(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -108,7 +135,11 @@ fn tail(raw: &str) -> Tail<'_> {
             return Tail::Literal;
         };
         let name = &body[open + 2..];
-        return if is_name(name) { Tail::Variable(name) } else { Tail::Complex };
+        return if is_name(name) {
+            Tail::Variable(name)
+        } else {
+            Tail::Complex
+        };
     }
     let ident_start = raw
         .char_indices()
@@ -134,7 +165,14 @@ mod tests {
     fn args(defs: &[(&str, &str, Range<usize>)]) -> HashMap<String, ArgDefault> {
         defs.iter()
             .map(|(n, raw, span)| {
-                (n.to_string(), ArgDefault { raw: raw.to_string(), span: Some(span.clone()), overridden: false })
+                (
+                    n.to_string(),
+                    ArgDefault {
+                        raw: raw.to_string(),
+                        span: Some(span.clone()),
+                        overridden: false,
+                    },
+                )
             })
             .collect()
     }
@@ -142,7 +180,14 @@ mod tests {
     #[test]
     fn literal_is_its_own_target() {
         let t = find("python:3.12", Some(10..21), &HashMap::new());
-        assert_eq!(t, Target { span: 10..21, arg: None, blocked: None });
+        assert_eq!(
+            t,
+            Target {
+                span: 10..21,
+                arg: None,
+                blocked: None
+            }
+        );
         let t = find("${REG}/python:3.12", Some(5..23), &HashMap::new());
         assert_eq!(t.span, 5..23);
         assert!(t.blocked.is_none());

@@ -14,6 +14,11 @@
 //! Walking the tree follows aliases and `<<` merge keys, but every step is charged to a
 //! per-document budget proportional to the document's size, so a walk through a document
 //! crafted to multiply work through aliases stops early and the caller reports it.
+//!
+//! A string value is [`Written::Exact`] when some bytes of the text are exactly the value
+//! (plain scalars on one line, quoted scalars without escapes or folding, `|-`/`>-` blocks of
+//! one line), so a pin can be spliced at the end; otherwise [`Written::Inexact`] with the whole
+//! token, which the extractors report as an occurrence blocked as `unrewritable`.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -34,8 +39,8 @@ pub(crate) use site::{Site, exhausted_error, record};
 const MAX_MERGE_DEPTH: usize = 16;
 
 /// Walking budget: this many steps plus a few per node of the document.
-const BASE_BUDGET: usize = 10_000;
-const BUDGET_PER_NODE: usize = 8;
+const BASE_BUDGET: usize = 100_000;
+const BUDGET_PER_NODE: usize = 16;
 
 /// Index of a node in its document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -357,4 +362,5 @@ fn unrewritable_reason(style: ScalarStyle) -> &'static str {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;

@@ -1,11 +1,12 @@
 //! extract stage: BuildKit's Dockerfile word expansion (`$VAR`, `${VAR:-word}`, quotes,
 //! escapes), used to resolve `FROM`, `--platform`, `COPY --from` and `ARG` defaults against
-//! build arguments. Pure string work: no I/O, no regular expressions, and no panic or
-//! unbounded work on any input, since Dockerfiles are untrusted.
+//! build arguments. Pure string work: no I/O, no regular expressions, no backtracking and
+//! no unbounded recursion, and no panic on any input, since Dockerfiles are untrusted.
 //!
 //! The behaviour follows `frontend/dockerfile/shell/lex.go` in moby/buildkit, including its
-//! quirks (positional and special parameters are always unset, `\` at the end of a word is
-//! dropped, `${VAR//pat/repl}` expands `$0` in the replacement like Go's regexp does).
+//! quirks: positional and special parameters (`$1`, `$@`) are looked up like any other name,
+//! an escape character at the end of a word is dropped, and `${VAR//pat/repl}` expands `$0`
+//! in the replacement as Go's regexp does.
 //! Known, deliberate differences:
 //! * Outside ASCII, a variable name is made of characters Rust calls alphabetic or numeric,
 //!   where Go asks for Unicode letters (L*) and decimal digits (Nd); the two sets only differ
@@ -184,8 +185,7 @@ impl Lexer {
     /// common case for `FROM` lines; a leading byte-order mark is dropped by the scanner, so
     /// such words take the slow path.
     fn is_plain(&self, word: &str) -> bool {
-        !word.starts_with('\u{FEFF}')
-            && !word.contains(['$', '\'', '"', self.escape])
+        !word.starts_with('\u{FEFF}') && !word.contains(['$', '\'', '"', self.escape])
     }
 }
 

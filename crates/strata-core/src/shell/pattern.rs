@@ -325,3 +325,78 @@ impl Glob {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reversing_keeps_escape_pairs() {
+        let cases = [
+            (r"a\*c", r"c\*a"),
+            (r"\\\ab", r"b\a\\"),
+            (r"ab\", r"\ba"),
+            (r"👽\🚀🖖", r"🖖\🚀👽"),
+            (r"\\b", r"b\\"),
+            ("", ""),
+        ];
+        for (pattern, want) in cases {
+            let got: String = reverse_pattern(pattern).into_iter().collect();
+            assert_eq!(got, want, "pattern {pattern:?}");
+        }
+    }
+
+    #[test]
+    fn bad_escapes_are_rejected() {
+        for pattern in [r"\", r"\x", r"\\\"] {
+            assert!(
+                trim_prefix("v", pattern, true).is_err(),
+                "pattern {pattern:?}"
+            );
+        }
+        for pattern in [r"\*", r"\?", r"\\", r"\}", r"\/", "(()[]{^$.|"] {
+            assert!(
+                trim_prefix("v", pattern, true).is_ok(),
+                "pattern {pattern:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn template_expands_only_the_whole_match() {
+        let cases = [
+            ("<$0>", "<m>"),
+            ("<${0}>", "<m>"),
+            ("$$0", "$0"),
+            ("$1$x${x}", ""),
+            ("$00", ""),
+            ("$", "$"),
+            ("$-", "$-"),
+            ("${0", "${0"),
+        ];
+        for (template, want) in cases {
+            let mut out = String::new();
+            expand_template(template, "m", &mut out);
+            assert_eq!(out, want, "template {template:?}");
+        }
+    }
+
+    #[test]
+    fn stars_prefer_longest_or_shortest() {
+        let cases = [
+            ("xxyy", "*x*y", false, "y"),
+            ("xxyy", "*x*y", true, ""),
+            ("xxyy", "*", false, "xxyy"),
+            ("xxyy", "*", true, ""),
+            ("a\nb", "*", true, "\nb"),
+            ("???y", r"?\?", false, "?y"),
+        ];
+        for (value, pattern, longest, want) in cases {
+            assert_eq!(
+                trim_prefix(value, pattern, longest).as_deref(),
+                Ok(want),
+                "{pattern:?}"
+            );
+        }
+    }
+}

@@ -11,7 +11,10 @@ use crate::selection;
 
 pub(super) fn run(args: &ScanArgs) -> Result<u8> {
     let results = selection::scan_selection(&args.selection)?;
-    let errors = results.iter().map(|r| r.extraction.errors.len()).sum::<usize>();
+    let errors = results
+        .iter()
+        .map(|r| r.extraction.errors.len())
+        .sum::<usize>();
     let stdout = io::stdout();
     let mut out = stdout.lock();
     match args.format {
@@ -34,10 +37,19 @@ fn print_table(out: &mut dyn Write, results: &[crate::scan::FileScan]) -> Result
                 (Some(stage), _) => format!("stage {stage}"),
                 _ => String::new(),
             };
-            rows.push(vec![format!("{}:{}", r.file.display, o.line), o.source.to_string(), o.reference.to_string(), note]);
+            rows.push(vec![
+                format!("{}:{}", r.file.display, o.line),
+                o.source.to_string(),
+                o.reference.to_string(),
+                note,
+            ]);
         }
         for s in &r.extraction.skips {
-            skipped.push(vec![format!("{}:{}", r.file.display, s.line), s.reason.code().to_owned(), s.text.clone()]);
+            skipped.push(vec![
+                format!("{}:{}", r.file.display, s.line),
+                s.reason.code().to_owned(),
+                s.text.clone(),
+            ]);
         }
     }
     write_table(out, &["LOCATION", "SOURCE", "REFERENCE", "NOTE"], &rows)?;
@@ -48,7 +60,12 @@ fn print_table(out: &mut dyn Write, results: &[crate::scan::FileScan]) -> Result
     let files = results.len();
     let errors: Vec<_> = results
         .iter()
-        .flat_map(|r| r.extraction.errors.iter().map(move |e| (r.file.display.as_str(), e)))
+        .flat_map(|r| {
+            r.extraction
+                .errors
+                .iter()
+                .map(move |e| (r.file.display.as_str(), e))
+        })
         .collect();
     for (file, e) in &errors {
         eprintln!("error: {file}:{}: {}", e.line, e.message);

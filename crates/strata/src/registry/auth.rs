@@ -108,11 +108,16 @@ impl Inner {
     ) -> Result<Reply, RegistryError> {
         let access = self.ping(registry).await?;
         let scope = format!("repository:{repository}:pull");
-        let first = self.authorize(registry, repository, &access, &scope).await?;
-        let _permit = registry.permits.acquire().await.map_err(|_| {
-            protocol(registry, target, None, "client is shutting down".to_owned())
-        })?;
-        let reply = self.send(registry, target, kind, path, first.as_ref()).await?;
+        let first = self
+            .authorize(registry, repository, &access, &scope)
+            .await?;
+        let _permit =
+            registry.permits.acquire().await.map_err(|_| {
+                protocol(registry, target, None, "client is shutting down".to_owned())
+            })?;
+        let reply = self
+            .send(registry, target, kind, path, first.as_ref())
+            .await?;
         if reply.status != StatusCode::UNAUTHORIZED {
             return Ok(reply);
         }
@@ -124,7 +129,9 @@ impl Inner {
             return Err(unauthorized(registry, repository, detail));
         };
         let retry_access = Access::from(challenge);
-        let second = self.authorize(registry, repository, &retry_access, &scope).await?;
+        let second = self
+            .authorize(registry, repository, &retry_access, &scope)
+            .await?;
         let same = match (&first, &second) {
             (Some(a), Some(b)) => a.header == b.header,
             (None, None) => true,
@@ -133,7 +140,9 @@ impl Inner {
         if same {
             return Err(self.refused(registry, repository, &retry_access).await);
         }
-        let reply = self.send(registry, target, kind, path, second.as_ref()).await?;
+        let reply = self
+            .send(registry, target, kind, path, second.as_ref())
+            .await?;
         if reply.status == StatusCode::UNAUTHORIZED {
             return Err(self.refused(registry, repository, &retry_access).await);
         }
@@ -196,7 +205,10 @@ impl Inner {
                 registry,
                 "/v2/",
                 Some(reply.status.as_u16()),
-                format!("HTTP {} (after {} retries)", reply.status, self.config.max_retries),
+                format!(
+                    "HTTP {} (after {} retries)",
+                    reply.status, self.config.max_retries
+                ),
             )),
             // Anything else (200, or a registry that does not implement /v2/ itself):
             // proceed, and let a 401 on a real request supply the challenge.
@@ -207,7 +219,10 @@ impl Inner {
         outcome
     }
 
-    async fn credential(&self, registry: &RegistryState) -> Result<Option<Credential>, RegistryError> {
+    async fn credential(
+        &self,
+        registry: &RegistryState,
+    ) -> Result<Option<Credential>, RegistryError> {
         registry
             .credential
             .get_or_init(|| self.config.credentials.lookup(&registry.domain))
@@ -242,11 +257,24 @@ impl Inner {
                 let token = self
                     .tokens
                     .get_or_fetch(&registry.domain, scope, Instant::now, || {
-                        self.fetch_token(registry, repository, realm, service.as_deref(), fetch_scope)
+                        self.fetch_token(
+                            registry,
+                            repository,
+                            realm,
+                            service.as_deref(),
+                            fetch_scope,
+                        )
                     })
                     .await?;
                 let mut header = HeaderValue::from_str(&format!("Bearer {}", token.value))
-                    .map_err(|_| protocol(registry, realm, None, "token is not valid header text".to_owned()))?;
+                    .map_err(|_| {
+                        protocol(
+                            registry,
+                            realm,
+                            None,
+                            "token is not valid header text".to_owned(),
+                        )
+                    })?;
                 header.set_sensitive(true);
                 Ok(Some(Authorization {
                     header,
@@ -269,7 +297,14 @@ impl Inner {
         let mut url = reqwest::Url::parse(realm)
             .ok()
             .filter(|url| matches!(url.scheme(), "http" | "https"))
-            .ok_or_else(|| protocol(registry, "/v2/", None, format!("invalid token realm {realm:?}")))?;
+            .ok_or_else(|| {
+                protocol(
+                    registry,
+                    "/v2/",
+                    None,
+                    format!("invalid token realm {realm:?}"),
+                )
+            })?;
         let mut headers = HeaderMap::new();
         let mut form = None;
         if let Some(Credential::IdentityToken { token }) = &credential {
@@ -299,7 +334,11 @@ impl Inner {
             registry: &registry.domain,
             target: &target,
             kind: Kind::Token,
-            method: if form.is_some() { Method::POST } else { Method::GET },
+            method: if form.is_some() {
+                Method::POST
+            } else {
+                Method::GET
+            },
             url: url.as_str(),
             headers,
             form,
@@ -317,14 +356,30 @@ impl Inner {
         }
         if !reply.status.is_success() {
             let detail = format!("token service at {realm} answered HTTP {}", reply.status);
-            return Err(protocol(registry, &target, Some(reply.status.as_u16()), detail));
+            return Err(protocol(
+                registry,
+                &target,
+                Some(reply.status.as_u16()),
+                detail,
+            ));
         }
-        parse_token(&reply.body, received)
-            .ok_or_else(|| protocol(registry, &target, None, format!("token service at {realm} sent no token")))
+        parse_token(&reply.body, received).ok_or_else(|| {
+            protocol(
+                registry,
+                &target,
+                None,
+                format!("token service at {realm} sent no token"),
+            )
+        })
     }
 
     /// The Unauthorized error for a request still refused after fresh authorization.
-    async fn refused(&self, registry: &RegistryState, repository: &str, access: &Access) -> RegistryError {
+    async fn refused(
+        &self,
+        registry: &RegistryState,
+        repository: &str,
+        access: &Access,
+    ) -> RegistryError {
         let credential = self.credential(registry).await.ok().flatten();
         let detail = match (&credential, access) {
             (None, _) => format!(
@@ -333,7 +388,9 @@ impl Inner {
                  STRATA_REGISTRY_PASSWORD with STRATA_REGISTRY={0})",
                 registry.domain
             ),
-            (Some(_), Access::Bearer { .. }) => format!("it refused the token issued for {}", who(&credential)),
+            (Some(_), Access::Bearer { .. }) => {
+                format!("it refused the token issued for {}", who(&credential))
+            }
             (Some(_), _) => format!("it refused {}", who(&credential)),
         };
         unauthorized(registry, repository, detail)
@@ -371,7 +428,8 @@ fn challenge_of(reply: &Reply) -> Option<Challenge> {
 }
 
 fn basic_header(username: &str, password: &str) -> Option<HeaderValue> {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+    let encoded =
+        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
     let mut header = HeaderValue::from_str(&format!("Basic {encoded}")).ok()?;
     header.set_sensitive(true);
     Some(header)
@@ -402,6 +460,7 @@ fn bad_secret(registry: &RegistryState) -> RegistryError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -54,7 +54,8 @@ impl ContentCache {
         let (algorithm, hex) = (digest.algorithm(), digest.hex());
         // Digests are validated, but a path built from data is checked anyway.
         let safe = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric());
-        (safe(algorithm) && safe(hex)).then(|| self.root.join(bucket.dir()).join(algorithm).join(hex))
+        (safe(algorithm) && safe(hex))
+            .then(|| self.root.join(bucket.dir()).join(algorithm).join(hex))
     }
 
     /// The entry for `digest`, if present and its bytes still hash to `digest`.
@@ -76,7 +77,13 @@ impl ContentCache {
 
     /// Stores verified `bytes` under `digest`. Best effort: a read-only or full disk
     /// only costs a refetch next time.
-    pub(crate) async fn put(&self, bucket: Bucket, digest: &Digest, bytes: &[u8], media_type: Option<&str>) {
+    pub(crate) async fn put(
+        &self,
+        bucket: Bucket,
+        digest: &Digest,
+        bytes: &[u8],
+        media_type: Option<&str>,
+    ) {
         let Some(path) = self.path(bucket, digest) else {
             return;
         };
@@ -85,7 +92,9 @@ impl ContentCache {
             return;
         }
         if let Some(media_type) = media_type {
-            let _ = self.write_atomically(&type_path(&path), media_type.as_bytes()).await;
+            let _ = self
+                .write_atomically(&type_path(&path), media_type.as_bytes())
+                .await;
         }
         // The content goes last: its presence is what makes an entry visible.
         let _ = self.write_atomically(&path, bytes).await;
@@ -114,6 +123,7 @@ fn type_path(path: &Path) -> PathBuf {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -125,7 +135,12 @@ mod tests {
         let digest = sha256(bytes);
         assert!(cache.get(Bucket::Manifests, &digest).await.is_none());
         cache
-            .put(Bucket::Manifests, &digest, bytes, Some("application/x-test"))
+            .put(
+                Bucket::Manifests,
+                &digest,
+                bytes,
+                Some("application/x-test"),
+            )
             .await;
         let entry = cache.get(Bucket::Manifests, &digest).await.unwrap();
         assert_eq!(entry.bytes, bytes);

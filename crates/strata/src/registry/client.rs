@@ -103,10 +103,16 @@ impl RegistryClient {
             let pem = std::fs::read(path)
                 .map_err(|err| invalid(format!("cannot read CA file {}: {err}", path.display())))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| {
-                invalid(format!("CA file {} is not PEM certificates: {err}", path.display()))
+                invalid(format!(
+                    "CA file {} is not PEM certificates: {err}",
+                    path.display()
+                ))
             })?;
             if certs.is_empty() {
-                return Err(invalid(format!("CA file {} holds no certificate", path.display())));
+                return Err(invalid(format!(
+                    "CA file {} holds no certificate",
+                    path.display()
+                )));
             }
             builder = builder.tls_certs_merge(certs);
         }
@@ -145,9 +151,17 @@ impl RegistryClient {
         let path = format!("/v2/{}/manifests/{}", key.repository, key.tag);
         let head = self
             .inner
-            .fetch(&registry, &key.repository, &target, Kind::ManifestHead, &path)
+            .fetch(
+                &registry,
+                &key.repository,
+                &target,
+                Kind::ManifestHead,
+                &path,
+            )
             .await?;
-        let head = self.inner.check(head, &registry, &key.repository, &target)?;
+        let head = self
+            .inner
+            .check(head, &registry, &key.repository, &target)?;
         if let Some(digest) = claimed_digest(&head, &registry, &target)? {
             return Ok(Resolved {
                 key,
@@ -159,13 +173,21 @@ impl RegistryClient {
         // No digest header: fetch the manifest and hash exactly what was served.
         let get = self
             .inner
-            .fetch(&registry, &key.repository, &target, Kind::ManifestGet, &path)
+            .fetch(
+                &registry,
+                &key.repository,
+                &target,
+                Kind::ManifestGet,
+                &path,
+            )
             .await?;
         let get = self.inner.check(get, &registry, &key.repository, &target)?;
         let digest = verify(&get, None, &registry, &target)?;
         let media_type = content_type(&get.headers);
         if let Some(cache) = &self.inner.cache {
-            cache.put(Bucket::Manifests, &digest, &get.body, media_type.as_deref()).await;
+            cache
+                .put(Bucket::Manifests, &digest, &get.body, media_type.as_deref())
+                .await;
         }
         Ok(Resolved {
             key,
@@ -201,7 +223,9 @@ impl RegistryClient {
                 Ok((id, result)) => (id, Ok(result)),
                 Err(err) => (err.id(), Err(err.to_string())),
             };
-            let Some(key) = keys.remove(&id) else { continue };
+            let Some(key) = keys.remove(&id) else {
+                continue;
+            };
             let result = outcome.unwrap_or_else(|detail| {
                 Err(RegistryError::Protocol {
                     registry: key.registry.clone(),
@@ -217,11 +241,19 @@ impl RegistryClient {
 
     /// The manifest `digest` in `reference`'s repository, verified to hash to `digest`
     /// (and to the digest the registry claims). Served from the disk cache when present.
-    pub async fn manifest(&self, reference: &Reference, digest: &Digest) -> Result<Manifest, RegistryError> {
+    pub async fn manifest(
+        &self,
+        reference: &Reference,
+        digest: &Digest,
+    ) -> Result<Manifest, RegistryError> {
         let registry = self.inner.registry(reference.domain());
         let repository = reference.path();
         let target = format!("{repository}@{digest}");
-        let (bytes, served_type) = match self.inner.cached(Bucket::Manifests, digest, &registry).await {
+        let (bytes, served_type) = match self
+            .inner
+            .cached(Bucket::Manifests, digest, &registry)
+            .await
+        {
             Some(entry) => (entry.bytes, entry.media_type),
             None => {
                 let path = format!("/v2/{repository}/manifests/{digest}");
@@ -233,7 +265,14 @@ impl RegistryClient {
                 verify(&reply, Some(digest), &registry, &target)?;
                 let served_type = content_type(&reply.headers);
                 if let Some(cache) = &self.inner.cache {
-                    cache.put(Bucket::Manifests, digest, &reply.body, served_type.as_deref()).await;
+                    cache
+                        .put(
+                            Bucket::Manifests,
+                            digest,
+                            &reply.body,
+                            served_type.as_deref(),
+                        )
+                        .await;
                 }
                 (reply.body, served_type)
             }
@@ -250,14 +289,22 @@ impl RegistryClient {
 
     /// The platforms of the index `digest` (os/architecture/variant -> digest); empty for
     /// a single-platform manifest.
-    pub async fn platforms(&self, reference: &Reference, digest: &Digest) -> Result<Vec<PlatformDigest>, RegistryError> {
+    pub async fn platforms(
+        &self,
+        reference: &Reference,
+        digest: &Digest,
+    ) -> Result<Vec<PlatformDigest>, RegistryError> {
         let manifest = self.manifest(reference, digest).await?;
         Ok(manifest::platforms(&manifest.kind))
     }
 
     /// The image configuration (labels, platform, layer diff IDs) of a single-platform
     /// `manifest` from `reference`'s repository, verified and cacheable.
-    pub async fn config(&self, reference: &Reference, manifest: &Manifest) -> Result<ImageConfig, RegistryError> {
+    pub async fn config(
+        &self,
+        reference: &Reference,
+        manifest: &Manifest,
+    ) -> Result<ImageConfig, RegistryError> {
         let registry = self.inner.registry(reference.domain());
         let repository = reference.path();
         let ManifestKind::Image { config, .. } = &manifest.kind else {
@@ -297,21 +344,35 @@ impl RegistryClient {
 impl Inner {
     /// The shared state for `domain`, created on first use.
     pub(crate) fn registry(&self, domain: &str) -> Arc<RegistryState> {
-        let mut registries = self.registries.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut registries = self
+            .registries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         registries
             .entry(domain.to_owned())
             .or_insert_with(|| Arc::new(RegistryState::new(domain, &self.config)))
             .clone()
     }
 
-    async fn cached(&self, bucket: Bucket, digest: &Digest, registry: &RegistryState) -> Option<super::cache::Entry> {
+    async fn cached(
+        &self,
+        bucket: Bucket,
+        digest: &Digest,
+        registry: &RegistryState,
+    ) -> Option<super::cache::Entry> {
         let entry = self.cache.as_ref()?.get(bucket, digest).await?;
         self.stats.cache_hit(&registry.domain);
         Some(entry)
     }
 
     /// Maps error statuses of an authorized reply to errors (401 was handled already).
-    fn check(&self, reply: Reply, registry: &RegistryState, repository: &str, target: &str) -> Result<Reply, RegistryError> {
+    fn check(
+        &self,
+        reply: Reply,
+        registry: &RegistryState,
+        repository: &str,
+        target: &str,
+    ) -> Result<Reply, RegistryError> {
         let status = reply.status;
         if status.is_success() {
             return Ok(reply);
@@ -346,19 +407,33 @@ pub(crate) fn manifest_headers() -> HeaderMap {
 }
 
 /// The `Docker-Content-Digest` the registry claims, if any; a malformed one is an error.
-fn claimed_digest(reply: &Reply, registry: &RegistryState, target: &str) -> Result<Option<Digest>, RegistryError> {
+fn claimed_digest(
+    reply: &Reply,
+    registry: &RegistryState,
+    target: &str,
+) -> Result<Option<Digest>, RegistryError> {
     let Some(value) = reply.headers.get("docker-content-digest") else {
         return Ok(None);
     };
     let text = value.to_str().unwrap_or_default().trim();
     Digest::from_str(text).map(Some).map_err(|err| {
-        protocol(registry, target, None, format!("invalid Docker-Content-Digest {text:?}: {err}"))
+        protocol(
+            registry,
+            target,
+            None,
+            format!("invalid Docker-Content-Digest {text:?}: {err}"),
+        )
     })
 }
 
 /// Checks the body against the claimed digest and the digest asked for; returns the
 /// verified digest. A mismatch is never returned as a digest.
-fn verify(reply: &Reply, asked: Option<&Digest>, registry: &RegistryState, target: &str) -> Result<Digest, RegistryError> {
+fn verify(
+    reply: &Reply,
+    asked: Option<&Digest>,
+    registry: &RegistryState,
+    target: &str,
+) -> Result<Digest, RegistryError> {
     let actual = sha256(&reply.body);
     let claimed = claimed_digest(reply, registry, target)?;
     for expected in [claimed.as_ref(), asked].into_iter().flatten() {
@@ -407,7 +482,12 @@ fn error_text(body: &[u8]) -> String {
     }
 }
 
-pub(crate) fn protocol(registry: &RegistryState, target: &str, status: Option<u16>, detail: String) -> RegistryError {
+pub(crate) fn protocol(
+    registry: &RegistryState,
+    target: &str,
+    status: Option<u16>,
+    detail: String,
+) -> RegistryError {
     RegistryError::Protocol {
         registry: registry.domain.clone(),
         target: target.to_owned(),

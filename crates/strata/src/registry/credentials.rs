@@ -83,9 +83,10 @@ impl Credentials {
     /// `config.json` (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`). A
     /// missing config file is not an error; an unreadable or invalid one is.
     pub fn from_environment() -> Result<Credentials, RegistryError> {
-        let mut credentials = Credentials::from_vars(std::env::vars_os().filter_map(|(k, v)| {
-            Some((k.into_string().ok()?, v.into_string().ok()?))
-        }));
+        let mut credentials = Credentials::from_vars(
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        );
         let dir = match std::env::var_os("DOCKER_CONFIG") {
             Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
             _ => std::env::home_dir().map(|home| home.join(".docker")),
@@ -115,7 +116,9 @@ impl Credentials {
                     username: username.clone(),
                     password: password.clone(),
                 };
-                credentials.explicit.insert(format!("env:{host}"), credential);
+                credentials
+                    .explicit
+                    .insert(format!("env:{host}"), credential);
             }
         }
         if let (Some(username), Some(password)) = (
@@ -202,7 +205,13 @@ impl Credentials {
 /// `ghcr.io` -> `GHCR_IO`, the `<HOST>` part of the per-registry variables.
 fn env_key(host: &str) -> String {
     host.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -264,11 +273,18 @@ impl DockerConfig {
             .map(|(key, helper)| (credential_host(&key), helper))
             .collect();
         let store = raw.creds_store.filter(|store| !store.is_empty());
-        Ok(DockerConfig { auths, helpers, store })
+        Ok(DockerConfig {
+            auths,
+            helpers,
+            store,
+        })
     }
 
     fn helper_for(&self, host: &str) -> Option<&str> {
-        self.helpers.get(host).or(self.store.as_ref()).map(String::as_str)
+        self.helpers
+            .get(host)
+            .or(self.store.as_ref())
+            .map(String::as_str)
     }
 }
 
@@ -303,5 +319,6 @@ impl RawAuth {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 #[path = "credentials_tests.rs"]
 mod tests;

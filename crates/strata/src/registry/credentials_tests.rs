@@ -31,8 +31,14 @@ fn config_auths_in_every_form() {
     }}"#;
     let credentials = Credentials::none().with_docker_config_json(json).unwrap();
     assert_eq!(lookup(&credentials, "docker.io"), basic("hub", "secret"));
-    assert_eq!(lookup(&credentials, "index.docker.io"), basic("hub", "secret"));
-    assert_eq!(lookup(&credentials, "registry.lan:5000"), basic("user", "pass"));
+    assert_eq!(
+        lookup(&credentials, "index.docker.io"),
+        basic("hub", "secret")
+    );
+    assert_eq!(
+        lookup(&credentials, "registry.lan:5000"),
+        basic("user", "pass")
+    );
     assert_eq!(lookup(&credentials, "registry.lan"), None);
     assert_eq!(lookup(&credentials, "plain.example"), basic("u", "p:w"));
     assert_eq!(
@@ -54,7 +60,10 @@ fn config_errors_are_clear_and_keep_secrets_out() {
     let err = Credentials::none()
         .with_docker_config_json(r#"{"auths": [1]}"#)
         .unwrap_err();
-    assert!(err.to_string().contains("not a valid Docker config"), "{err}");
+    assert!(
+        err.to_string().contains("not a valid Docker config"),
+        "{err}"
+    );
     // Unknown keys (Docker writes many) are fine.
     assert!(
         Credentials::none()
@@ -66,13 +75,19 @@ fn config_errors_are_clear_and_keep_secrets_out() {
 #[test]
 fn debug_output_redacts_secrets() {
     let credentials = Credentials::none()
-        .with("ghcr.io", Credential::Basic {
-            username: "me".into(),
-            password: "hunter2".into(),
-        })
-        .with("quay.io", Credential::IdentityToken {
-            token: "refresh-secret".into(),
-        });
+        .with(
+            "ghcr.io",
+            Credential::Basic {
+                username: "me".into(),
+                password: "hunter2".into(),
+            },
+        )
+        .with(
+            "quay.io",
+            Credential::IdentityToken {
+                token: "refresh-secret".into(),
+            },
+        );
     let text = format!("{credentials:?}");
     assert!(text.contains("me"), "{text}");
     assert!(!text.contains("hunter2"), "{text}");
@@ -146,8 +161,14 @@ fn with_helper(dir: &tempfile::TempDir, json: &str) -> Credentials {
 #[test]
 fn creds_store_helper_answers_with_server_url_on_stdin() {
     let dir = fake_helper();
-    let credentials = with_helper(&dir, r#"{"auths": {"https://index.docker.io/v1/": {}}, "credsStore": "test"}"#);
-    assert_eq!(lookup(&credentials, "docker.io"), basic("hubuser", "hubpass"));
+    let credentials = with_helper(
+        &dir,
+        r#"{"auths": {"https://index.docker.io/v1/": {}}, "credsStore": "test"}"#,
+    );
+    assert_eq!(
+        lookup(&credentials, "docker.io"),
+        basic("hubuser", "hubpass")
+    );
     assert_eq!(
         lookup(&credentials, "ghcr.io"),
         Some(Credential::IdentityToken {
@@ -185,10 +206,15 @@ fn broken_or_missing_helpers_are_credential_errors_without_secrets() {
     let credentials = with_helper(&dir, r#"{"credsStore": "missing"}"#);
     let err = runtime.block_on(credentials.lookup("ghcr.io")).unwrap_err();
     assert!(matches!(err, RegistryError::Credentials { .. }), "{err:?}");
-    assert!(err.to_string().contains("docker-credential-missing"), "{err}");
+    assert!(
+        err.to_string().contains("docker-credential-missing"),
+        "{err}"
+    );
 
     let credentials = with_helper(&dir, r#"{"credHelpers": {"broken.example": "test"}}"#);
-    let err = runtime.block_on(credentials.lookup("broken.example")).unwrap_err();
+    let err = runtime
+        .block_on(credentials.lookup("broken.example"))
+        .unwrap_err();
     assert!(err.to_string().contains("not credentials JSON"), "{err}");
 
     let credentials = with_helper(&dir, r#"{"credsStore": "../evil"}"#);

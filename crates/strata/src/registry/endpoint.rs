@@ -105,6 +105,7 @@ pub(crate) fn credential_server_url(domain: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -149,10 +150,7 @@ mod tests {
             "http://registry.lan:5000"
         );
         assert_eq!(base_url("other.lan:443", &insecure), "http://other.lan:443");
-        assert_eq!(
-            base_url("registry.lan", &insecure),
-            "https://registry.lan"
-        );
+        assert_eq!(base_url("registry.lan", &insecure), "https://registry.lan");
     }
 
     #[test]

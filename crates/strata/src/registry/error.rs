@@ -51,7 +51,9 @@ pub enum RegistryError {
         max_wait: Duration,
     },
     /// Content did not hash to the digest the registry claimed or the digest asked for.
-    #[error("digest mismatch for {target} from {registry}: expected {expected}, content hashes to {actual}")]
+    #[error(
+        "digest mismatch for {target} from {registry}: expected {expected}, content hashes to {actual}"
+    )]
     DigestMismatch {
         /// The registry host.
         registry: String,
@@ -149,6 +151,7 @@ pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

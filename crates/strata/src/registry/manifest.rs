@@ -159,8 +159,8 @@ pub(crate) fn parse_manifest(
     bytes: &[u8],
     content_type: Option<&str>,
 ) -> Result<(String, ManifestKind), String> {
-    let raw: RawManifest =
-        serde_json::from_slice(bytes).map_err(|err| format!("manifest is not valid JSON: {err}"))?;
+    let raw: RawManifest = serde_json::from_slice(bytes)
+        .map_err(|err| format!("manifest is not valid JSON: {err}"))?;
     let media_type = raw
         .media_type
         .filter(|media_type| !media_type.is_empty())
@@ -254,6 +254,7 @@ pub(crate) fn parse_config(digest: Digest, bytes: Vec<u8>) -> Result<ImageConfig
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -337,7 +338,10 @@ mod tests {
         let config = parse_config(sha256(doc.as_bytes()), doc.clone().into_bytes()).unwrap();
         assert_eq!(config.architecture.as_deref(), Some("amd64"));
         assert_eq!(
-            config.labels.get("org.opencontainers.image.base.name").map(String::as_str),
+            config
+                .labels
+                .get("org.opencontainers.image.base.name")
+                .map(String::as_str),
             Some("debian:12")
         );
         assert_eq!(config.diff_ids.len(), 1);

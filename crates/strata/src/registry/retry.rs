@@ -84,6 +84,7 @@ fn parse_quota(value: &str) -> Option<(u64, Option<u64>)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

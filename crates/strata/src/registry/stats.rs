@@ -77,7 +77,10 @@ pub(crate) struct StatsBook {
 
 impl StatsBook {
     fn with(&self, registry: &str, update: impl FnOnce(&mut RegistryStats)) {
-        let mut registries = self.registries.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut registries = self
+            .registries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         update(registries.entry(registry.to_owned()).or_default());
     }
 
@@ -107,14 +110,20 @@ impl StatsBook {
     /// Keeps `reading` if it shows less budget left than any earlier one.
     pub(crate) fn rate_limit(&self, registry: &str, reading: RateLimit) {
         self.with(registry, |stats| {
-            if stats.rate_limit.is_none_or(|seen| reading.remaining < seen.remaining) {
+            if stats
+                .rate_limit
+                .is_none_or(|seen| reading.remaining < seen.remaining)
+            {
                 stats.rate_limit = Some(reading);
             }
         });
     }
 
     pub(crate) fn snapshot(&self) -> Stats {
-        let registries = self.registries.lock().unwrap_or_else(PoisonError::into_inner);
+        let registries = self
+            .registries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         Stats {
             registries: registries.clone(),
         }
@@ -122,6 +131,7 @@ impl StatsBook {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -106,6 +106,7 @@ impl TokenCache {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -116,7 +117,10 @@ mod tests {
         assert!(token.is_fresh(start + Duration::from_secs(53)));
         assert!(!token.is_fresh(start + Duration::from_secs(54)));
         // Zero is treated like absent rather than "already expired".
-        assert_eq!(Token::new("t".into(), start, Some(0)).renew_at, token.renew_at);
+        assert_eq!(
+            Token::new("t".into(), start, Some(0)).renew_at,
+            token.renew_at
+        );
     }
 
     #[test]
@@ -130,7 +134,13 @@ mod tests {
         assert!(!short.is_fresh(start + Duration::from_millis(1800)));
     }
 
-    async fn get(cache: &TokenCache, registry: &str, scope: &str, now: Instant, value: &str) -> String {
+    async fn get(
+        cache: &TokenCache,
+        registry: &str,
+        scope: &str,
+        now: Instant,
+        value: &str,
+    ) -> String {
         let fetched = Token::new(value.to_owned(), now, Some(100));
         cache
             .get_or_fetch(registry, scope, || now, || async { Ok::<_, ()>(fetched) })
@@ -143,12 +153,27 @@ mod tests {
     async fn cache_is_per_registry_and_scope_and_expires() {
         let cache = TokenCache::default();
         let start = Instant::now();
-        assert_eq!(get(&cache, "r", "repository:a:pull", start, "ta").await, "ta");
-        assert_eq!(get(&cache, "r", "repository:a:pull", start, "unused").await, "ta");
-        assert_eq!(get(&cache, "r", "repository:b:pull", start, "tb").await, "tb");
-        assert_eq!(get(&cache, "o", "repository:a:pull", start, "to").await, "to");
+        assert_eq!(
+            get(&cache, "r", "repository:a:pull", start, "ta").await,
+            "ta"
+        );
+        assert_eq!(
+            get(&cache, "r", "repository:a:pull", start, "unused").await,
+            "ta"
+        );
+        assert_eq!(
+            get(&cache, "r", "repository:b:pull", start, "tb").await,
+            "tb"
+        );
+        assert_eq!(
+            get(&cache, "o", "repository:a:pull", start, "to").await,
+            "to"
+        );
         let later = start + Duration::from_secs(91);
-        assert_eq!(get(&cache, "r", "repository:a:pull", later, "ta2").await, "ta2");
+        assert_eq!(
+            get(&cache, "r", "repository:a:pull", later, "ta2").await,
+            "ta2"
+        );
     }
 
     #[tokio::test]

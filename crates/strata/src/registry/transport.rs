@@ -201,7 +201,11 @@ fn too_large(call: &Call<'_>) -> RegistryError {
     }
 }
 
-fn rate_limited(call: &Call<'_>, retry_after: Option<Duration>, max_wait: Duration) -> RegistryError {
+fn rate_limited(
+    call: &Call<'_>,
+    retry_after: Option<Duration>,
+    max_wait: Duration,
+) -> RegistryError {
     RegistryError::RateLimited {
         registry: call.registry.to_owned(),
         target: call.target.to_owned(),
