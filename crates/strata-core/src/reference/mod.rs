@@ -1,6 +1,21 @@
 //! reference stage: image references (`ghcr.io/org/app:1.2@sha256:...`) parsed, validated
 //! and normalised as the distribution reference grammar and Docker's normalisation say.
 //! Pure string work: no registry lookups, no I/O.
+//!
+//! [`Reference`] is what the rest of strata uses. [`strict`] has upstream's lower-level
+//! operations (parsing without normalisation and the like) and [`grammar`] the anchored
+//! recognisers they are built on.
+//!
+//! ```
+//! use strata_core::reference::Reference;
+//!
+//! let r: Reference = "python:3.12-slim".parse()?;
+//! assert_eq!(r.name(), "docker.io/library/python");
+//! assert_eq!(r.familiar_name(), "python");
+//! assert_eq!(r.to_string(), "docker.io/library/python:3.12-slim");
+//! assert_eq!(Reference::parse_normalized("ubuntu")?.to_string(), "docker.io/library/ubuntu:latest");
+//! # Ok::<(), strata_core::reference::ReferenceError>(())
+//! ```
 
 mod digest;
 mod glob;

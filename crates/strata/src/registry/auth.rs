@@ -8,15 +8,14 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
 use reqwest::{Method, StatusCode};
-use serde::Deserialize;
 use tokio::sync::{Mutex, OnceCell, Semaphore};
 
 use super::challenge::{self, Challenge};
-use super::client::{Inner, manifest_headers, protocol};
+use super::client::{Inner, manifest_headers};
+use super::content::protocol;
 use super::credentials::Credential;
 use super::endpoint::base_url;
 use super::stats::Kind;
-use super::token::Token;
 use super::transport::{Call, Reply};
 use super::{RegistryConfig, RegistryError};
 
@@ -25,7 +24,7 @@ const MANIFEST_LIMIT: usize = 4 << 20;
 /// Image config blobs larger than this are refused.
 const CONFIG_LIMIT: usize = 16 << 20;
 /// Pings, token answers and error pages are small.
-const SMALL_LIMIT: usize = 1 << 20;
+pub(crate) const SMALL_LIMIT: usize = 1 << 20;
 /// A failed ping is remembered this long, so a dead registry fails every lookup fast
 /// but a long-running process tries again later.
 const PING_FAILURE_TTL: Duration = Duration::from_secs(10);
@@ -89,7 +88,8 @@ impl RegistryState {
 }
 
 /// The `Authorization` header sent, and the bearer token in it (to drop on a 401).
-#[derive(Debug, Clone)]
+/// Deliberately not `Debug`: it holds a secret.
+#[derive(Clone)]
 struct Authorization {
     header: HeaderValue,
     token: Option<String>,
@@ -219,7 +219,7 @@ impl Inner {
         outcome
     }
 
-    async fn credential(
+    pub(crate) async fn credential(
         &self,
         registry: &RegistryState,
     ) -> Result<Option<Credential>, RegistryError> {
@@ -284,95 +284,6 @@ impl Inner {
         }
     }
 
-    /// Asks the token service at `realm` for a pull token for `scope`.
-    async fn fetch_token(
-        &self,
-        registry: &RegistryState,
-        repository: &str,
-        realm: &str,
-        service: Option<&str>,
-        scope: &str,
-    ) -> Result<Token, RegistryError> {
-        let credential = self.credential(registry).await?;
-        let mut url = reqwest::Url::parse(realm)
-            .ok()
-            .filter(|url| matches!(url.scheme(), "http" | "https"))
-            .ok_or_else(|| {
-                protocol(
-                    registry,
-                    "/v2/",
-                    None,
-                    format!("invalid token realm {realm:?}"),
-                )
-            })?;
-        let mut headers = HeaderMap::new();
-        let mut form = None;
-        if let Some(Credential::IdentityToken { token }) = &credential {
-            // Docker's identity tokens are OAuth2 refresh tokens.
-            let mut body = url::form_urlencoded::Serializer::new(String::new());
-            body.append_pair("grant_type", "refresh_token")
-                .append_pair("refresh_token", token)
-                .append_pair("client_id", "strata")
-                .append_pair("scope", scope);
-            if let Some(service) = service {
-                body.append_pair("service", service);
-            }
-            form = Some(body.finish());
-        } else {
-            let mut query = url.query_pairs_mut();
-            if let Some(service) = service {
-                query.append_pair("service", service);
-            }
-            query.append_pair("scope", scope);
-        }
-        if let Some(Credential::Basic { username, password }) = &credential {
-            let header = basic_header(username, password).ok_or_else(|| bad_secret(registry))?;
-            headers.insert(AUTHORIZATION, header);
-        }
-        let target = format!("token for {scope}");
-        let call = Call {
-            registry: &registry.domain,
-            target: &target,
-            kind: Kind::Token,
-            method: if form.is_some() {
-                Method::POST
-            } else {
-                Method::GET
-            },
-            url: url.as_str(),
-            headers,
-            form,
-            body_limit: SMALL_LIMIT,
-        };
-        let received = Instant::now();
-        let reply = self.transport.send(&call).await?;
-        if matches!(reply.status.as_u16(), 401 | 403) {
-            let detail = format!(
-                "the token service at {realm} refused {} (HTTP {})",
-                who(&credential),
-                reply.status.as_u16()
-            );
-            return Err(unauthorized(registry, repository, detail));
-        }
-        if !reply.status.is_success() {
-            let detail = format!("token service at {realm} answered HTTP {}", reply.status);
-            return Err(protocol(
-                registry,
-                &target,
-                Some(reply.status.as_u16()),
-                detail,
-            ));
-        }
-        parse_token(&reply.body, received).ok_or_else(|| {
-            protocol(
-                registry,
-                &target,
-                None,
-                format!("token service at {realm} sent no token"),
-            )
-        })
-    }
-
     /// The Unauthorized error for a request still refused after fresh authorization.
     async fn refused(
         &self,
@@ -397,26 +308,6 @@ impl Inner {
     }
 }
 
-#[derive(Deserialize)]
-struct TokenReply {
-    #[serde(default)]
-    token: Option<String>,
-    #[serde(default)]
-    access_token: Option<String>,
-    #[serde(default)]
-    expires_in: Option<u64>,
-}
-
-/// A token answer: `token` (or the OAuth2 `access_token`) and `expires_in`.
-fn parse_token(body: &[u8], received: Instant) -> Option<Token> {
-    let reply: TokenReply = serde_json::from_slice(body).ok()?;
-    let value = reply
-        .token
-        .filter(|t| !t.is_empty())
-        .or(reply.access_token.filter(|t| !t.is_empty()))?;
-    Some(Token::new(value, received, reply.expires_in))
-}
-
 fn challenge_of(reply: &Reply) -> Option<Challenge> {
     challenge::preferred(
         reply
@@ -427,7 +318,7 @@ fn challenge_of(reply: &Reply) -> Option<Challenge> {
     )
 }
 
-fn basic_header(username: &str, password: &str) -> Option<HeaderValue> {
+pub(crate) fn basic_header(username: &str, password: &str) -> Option<HeaderValue> {
     let encoded =
         base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
     let mut header = HeaderValue::from_str(&format!("Basic {encoded}")).ok()?;
@@ -436,7 +327,7 @@ fn basic_header(username: &str, password: &str) -> Option<HeaderValue> {
 }
 
 /// Describes the identity used, without the secret.
-fn who(credential: &Option<Credential>) -> String {
+pub(crate) fn who(credential: &Option<Credential>) -> String {
     match credential {
         Some(Credential::Basic { username, .. }) => format!("the credentials of user {username:?}"),
         Some(Credential::IdentityToken { .. }) => "the identity token".to_owned(),
@@ -444,7 +335,11 @@ fn who(credential: &Option<Credential>) -> String {
     }
 }
 
-fn unauthorized(registry: &RegistryState, repository: &str, detail: String) -> RegistryError {
+pub(crate) fn unauthorized(
+    registry: &RegistryState,
+    repository: &str,
+    detail: String,
+) -> RegistryError {
     RegistryError::Unauthorized {
         registry: registry.domain.clone(),
         repository: repository.to_owned(),
@@ -452,7 +347,7 @@ fn unauthorized(registry: &RegistryState, repository: &str, detail: String) -> R
     }
 }
 
-fn bad_secret(registry: &RegistryState) -> RegistryError {
+pub(crate) fn bad_secret(registry: &RegistryState) -> RegistryError {
     RegistryError::Credentials {
         registry: registry.domain.clone(),
         detail: "the configured credentials cannot be sent in an HTTP header".to_owned(),
@@ -463,20 +358,6 @@ fn bad_secret(registry: &RegistryState) -> RegistryError {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn token_answers_in_both_spellings() {
-        let now = Instant::now();
-        let t = parse_token(br#"{"token":"abc","expires_in":300}"#, now).unwrap();
-        assert_eq!(t.value, "abc");
-        assert_eq!(t.renew_at, now + Duration::from_secs(290));
-        let t = parse_token(br#"{"access_token":"xyz"}"#, now).unwrap();
-        assert_eq!(t.value, "xyz");
-        let t = parse_token(br#"{"token":"","access_token":"xyz"}"#, now).unwrap();
-        assert_eq!(t.value, "xyz");
-        assert!(parse_token(br#"{"token":""}"#, now).is_none());
-        assert!(parse_token(b"<html>", now).is_none());
-    }
 
     #[test]
     fn basic_header_is_base64_and_sensitive() {

@@ -1,24 +1,22 @@
-//! resolve stage: the public client: tag resolution (one `HEAD` per unique tag, in
-//! parallel within per-registry limits) and content by digest, verified against the
-//! digest claimed and the digest asked for. It returns digests; deciding is not its job.
+//! resolve stage: the public client and tag resolution: one `HEAD` per unique tag, in
+//! parallel within per-registry limits, never cached across runs. It returns digests;
+//! deciding what to do with them is not its job. Content by digest is in `content`.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use strata_core::reference::{Digest, Reference};
 use tokio::task::JoinSet;
 
 use super::auth::RegistryState;
 use super::cache::{Bucket, ContentCache};
-use super::manifest::{
-    self, ImageConfig, MANIFEST_ACCEPT, Manifest, ManifestKind, PlatformDigest, sha256,
-};
+use super::content::{claimed_digest, content_length, content_type, verify};
+use super::manifest::MANIFEST_ACCEPT;
 use super::stats::{Kind, Stats, StatsBook};
 use super::token::TokenCache;
-use super::transport::{Reply, RetryPolicy, Transport};
+use super::transport::{RetryPolicy, Transport};
 use super::{RegistryConfig, RegistryError, install_crypto_provider};
 
 /// One tag to resolve: the unit `resolve_all` deduplicates on.
@@ -85,7 +83,7 @@ pub(crate) struct Inner {
     pub(crate) registries: Mutex<HashMap<String, Arc<RegistryState>>>,
     pub(crate) tokens: TokenCache,
     pub(crate) stats: Arc<StatsBook>,
-    cache: Option<ContentCache>,
+    pub(crate) cache: Option<ContentCache>,
 }
 
 impl RegistryClient {
@@ -159,16 +157,19 @@ impl RegistryClient {
                 &path,
             )
             .await?;
-        let head = self
-            .inner
-            .check(head, &registry, &key.repository, &target)?;
-        if let Some(digest) = claimed_digest(&head, &registry, &target)? {
-            return Ok(Resolved {
-                key,
-                digest,
-                media_type: content_type(&head.headers),
-                size: content_length(&head.headers),
-            });
+        // A registry that cannot answer HEAD on manifests gets the GET below instead.
+        if !matches!(head.status.as_u16(), 400 | 405 | 406 | 501) {
+            let head = self
+                .inner
+                .check(head, &registry, &key.repository, &target)?;
+            if let Some(digest) = claimed_digest(&head, &registry, &target)? {
+                return Ok(Resolved {
+                    key,
+                    digest,
+                    media_type: content_type(&head.headers),
+                    size: content_length(&head.headers),
+                });
+            }
         }
         // No digest header: fetch the manifest and hash exactly what was served.
         let get = self
@@ -184,11 +185,10 @@ impl RegistryClient {
         let get = self.inner.check(get, &registry, &key.repository, &target)?;
         let digest = verify(&get, None, &registry, &target)?;
         let media_type = content_type(&get.headers);
-        if let Some(cache) = &self.inner.cache {
-            cache
-                .put(Bucket::Manifests, &digest, &get.body, media_type.as_deref())
-                .await;
-        }
+        // The content (not the tag) is immutable: keep it for fetches by digest.
+        self.inner
+            .keep(Bucket::Manifests, &digest, &get.body, media_type.as_deref())
+            .await;
         Ok(Resolved {
             key,
             digest,
@@ -239,102 +239,6 @@ impl RegistryClient {
         results
     }
 
-    /// The manifest `digest` in `reference`'s repository, verified to hash to `digest`
-    /// (and to the digest the registry claims). Served from the disk cache when present.
-    pub async fn manifest(
-        &self,
-        reference: &Reference,
-        digest: &Digest,
-    ) -> Result<Manifest, RegistryError> {
-        let registry = self.inner.registry(reference.domain());
-        let repository = reference.path();
-        let target = format!("{repository}@{digest}");
-        let (bytes, served_type) = match self
-            .inner
-            .cached(Bucket::Manifests, digest, &registry)
-            .await
-        {
-            Some(entry) => (entry.bytes, entry.media_type),
-            None => {
-                let path = format!("/v2/{repository}/manifests/{digest}");
-                let reply = self
-                    .inner
-                    .fetch(&registry, repository, &target, Kind::ManifestGet, &path)
-                    .await?;
-                let reply = self.inner.check(reply, &registry, repository, &target)?;
-                verify(&reply, Some(digest), &registry, &target)?;
-                let served_type = content_type(&reply.headers);
-                if let Some(cache) = &self.inner.cache {
-                    cache
-                        .put(
-                            Bucket::Manifests,
-                            digest,
-                            &reply.body,
-                            served_type.as_deref(),
-                        )
-                        .await;
-                }
-                (reply.body, served_type)
-            }
-        };
-        let (media_type, kind) = manifest::parse_manifest(&bytes, served_type.as_deref())
-            .map_err(|detail| protocol(&registry, &target, None, detail))?;
-        Ok(Manifest {
-            digest: digest.clone(),
-            media_type,
-            bytes,
-            kind,
-        })
-    }
-
-    /// The platforms of the index `digest` (os/architecture/variant -> digest); empty for
-    /// a single-platform manifest.
-    pub async fn platforms(
-        &self,
-        reference: &Reference,
-        digest: &Digest,
-    ) -> Result<Vec<PlatformDigest>, RegistryError> {
-        let manifest = self.manifest(reference, digest).await?;
-        Ok(manifest::platforms(&manifest.kind))
-    }
-
-    /// The image configuration (labels, platform, layer diff IDs) of a single-platform
-    /// `manifest` from `reference`'s repository, verified and cacheable.
-    pub async fn config(
-        &self,
-        reference: &Reference,
-        manifest: &Manifest,
-    ) -> Result<ImageConfig, RegistryError> {
-        let registry = self.inner.registry(reference.domain());
-        let repository = reference.path();
-        let ManifestKind::Image { config, .. } = &manifest.kind else {
-            return Err(protocol(
-                &registry,
-                &format!("{repository}@{}", manifest.digest),
-                None,
-                "an index has no image config; pick a platform manifest first".to_owned(),
-            ));
-        };
-        let digest = &config.digest;
-        let target = format!("{repository}@{digest}");
-        if let Some(entry) = self.inner.cached(Bucket::Blobs, digest, &registry).await {
-            return manifest::parse_config(digest.clone(), entry.bytes)
-                .map_err(|detail| protocol(&registry, &target, None, detail));
-        }
-        let path = format!("/v2/{repository}/blobs/{digest}");
-        let reply = self
-            .inner
-            .fetch(&registry, repository, &target, Kind::BlobGet, &path)
-            .await?;
-        let reply = self.inner.check(reply, &registry, repository, &target)?;
-        verify(&reply, Some(digest), &registry, &target)?;
-        if let Some(cache) = &self.inner.cache {
-            cache.put(Bucket::Blobs, digest, &reply.body, None).await;
-        }
-        manifest::parse_config(digest.clone(), reply.body)
-            .map_err(|detail| protocol(&registry, &target, None, detail))
-    }
-
     /// Requests sent per registry so far, and the lowest rate-limit budget seen.
     pub fn stats(&self) -> Stats {
         self.inner.stats.snapshot()
@@ -353,50 +257,6 @@ impl Inner {
             .or_insert_with(|| Arc::new(RegistryState::new(domain, &self.config)))
             .clone()
     }
-
-    async fn cached(
-        &self,
-        bucket: Bucket,
-        digest: &Digest,
-        registry: &RegistryState,
-    ) -> Option<super::cache::Entry> {
-        let entry = self.cache.as_ref()?.get(bucket, digest).await?;
-        self.stats.cache_hit(&registry.domain);
-        Some(entry)
-    }
-
-    /// Maps error statuses of an authorized reply to errors (401 was handled already).
-    fn check(
-        &self,
-        reply: Reply,
-        registry: &RegistryState,
-        repository: &str,
-        target: &str,
-    ) -> Result<Reply, RegistryError> {
-        let status = reply.status;
-        if status.is_success() {
-            return Ok(reply);
-        }
-        Err(match status.as_u16() {
-            404 => RegistryError::NotFound {
-                registry: registry.domain.clone(),
-                reference: target.to_owned(),
-            },
-            403 => RegistryError::Denied {
-                registry: registry.domain.clone(),
-                repository: repository.to_owned(),
-            },
-            code => {
-                let retried = if super::retry::is_retryable(status) {
-                    format!(" (after {} retries)", self.config.max_retries)
-                } else {
-                    String::new()
-                };
-                let detail = format!("HTTP {status}{retried}{}", error_text(&reply.body));
-                protocol(registry, target, Some(code), detail)
-            }
-        })
-    }
 }
 
 /// Request headers for manifests: the full Accept list.
@@ -406,92 +266,47 @@ pub(crate) fn manifest_headers() -> HeaderMap {
     headers
 }
 
-/// The `Docker-Content-Digest` the registry claims, if any; a malformed one is an error.
-fn claimed_digest(
-    reply: &Reply,
-    registry: &RegistryState,
-    target: &str,
-) -> Result<Option<Digest>, RegistryError> {
-    let Some(value) = reply.headers.get("docker-content-digest") else {
-        return Ok(None);
-    };
-    let text = value.to_str().unwrap_or_default().trim();
-    Digest::from_str(text).map(Some).map_err(|err| {
-        protocol(
-            registry,
-            target,
-            None,
-            format!("invalid Docker-Content-Digest {text:?}: {err}"),
-        )
-    })
-}
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
 
-/// Checks the body against the claimed digest and the digest asked for; returns the
-/// verified digest. A mismatch is never returned as a digest.
-fn verify(
-    reply: &Reply,
-    asked: Option<&Digest>,
-    registry: &RegistryState,
-    target: &str,
-) -> Result<Digest, RegistryError> {
-    let actual = sha256(&reply.body);
-    let claimed = claimed_digest(reply, registry, target)?;
-    for expected in [claimed.as_ref(), asked].into_iter().flatten() {
-        if *expected != actual {
-            return Err(RegistryError::DigestMismatch {
-                registry: registry.domain.clone(),
-                target: target.to_owned(),
-                expected: expected.clone(),
-                actual,
-            });
-        }
+    fn with_ca(path: std::path::PathBuf) -> Result<RegistryClient, RegistryError> {
+        RegistryClient::new(RegistryConfig {
+            ca_file: Some(path),
+            ..RegistryConfig::default()
+        })
     }
-    Ok(actual)
-}
 
-fn content_type(headers: &HeaderMap) -> Option<String> {
-    let text = headers.get(CONTENT_TYPE)?.to_str().ok()?;
-    let media_type = text.split(';').next().unwrap_or(text).trim();
-    (!media_type.is_empty()).then(|| media_type.to_owned())
-}
+    #[test]
+    fn unusable_ca_files_are_config_errors_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        let err = with_ca(missing).unwrap_err();
+        assert!(matches!(err, RegistryError::Config { .. }), "{err:?}");
+        assert!(err.to_string().contains("missing.pem"), "{err}");
 
-fn content_length(headers: &HeaderMap) -> Option<u64> {
-    headers.get(CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
-}
-
-/// The registry's own explanation from an error body (`{"errors":[{"message":..}]}`).
-fn error_text(body: &[u8]) -> String {
-    #[derive(serde::Deserialize)]
-    struct Errors {
-        errors: Vec<ErrorEntry>,
+        let garbage = dir.path().join("garbage.pem");
+        std::fs::write(&garbage, "not a certificate").unwrap();
+        let err = with_ca(garbage).unwrap_err();
+        assert!(err.to_string().contains("garbage.pem"), "{err}");
     }
-    #[derive(serde::Deserialize)]
-    struct ErrorEntry {
-        #[serde(default)]
-        code: String,
-        #[serde(default)]
-        message: String,
-    }
-    match serde_json::from_slice::<Errors>(body) {
-        Ok(parsed) => parsed
-            .errors
-            .first()
-            .map(|e| format!(": {} {}", e.code, e.message).trim_end().to_owned())
-            .unwrap_or_default(),
-        Err(_) => String::new(),
-    }
-}
 
-pub(crate) fn protocol(
-    registry: &RegistryState,
-    target: &str,
-    status: Option<u16>,
-    detail: String,
-) -> RegistryError {
-    RegistryError::Protocol {
-        registry: registry.domain.clone(),
-        target: target.to_owned(),
-        status,
-        detail,
+    #[test]
+    fn tag_keys_default_to_latest_and_refuse_digest_only_references() {
+        let parse = |text: &str| Reference::parse_normalized(text).unwrap();
+        let key = TagKey::of(&parse("python")).unwrap();
+        assert_eq!(key.to_string(), "docker.io/library/python:latest");
+        let key = TagKey::of(&parse("ghcr.io/o/app:1.2@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")).unwrap();
+        assert_eq!(
+            (key.registry.as_str(), key.tag.as_str()),
+            ("ghcr.io", "1.2")
+        );
+        let digest_only =
+            parse("app@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert!(matches!(
+            TagKey::of(&digest_only),
+            Err(RegistryError::NoTag { .. })
+        ));
     }
 }

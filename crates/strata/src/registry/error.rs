@@ -112,7 +112,8 @@ pub enum RegistryError {
 fn wait_text(retry_after: &Option<Duration>, max_wait: &Duration) -> String {
     match retry_after {
         Some(wait) => format!(
-            "it asked to wait {}, more than the {} we allow (raise the maximum wait or try later)",
+            "it asked to wait {}, which would pass the {} we allow per request \
+             (raise the maximum wait or try later)",
             Seconds(*wait),
             Seconds(*max_wait)
         ),

@@ -147,7 +147,7 @@ impl Transport {
         let mut response = request
             .send()
             .await
-            .map_err(|err| Failure::Transport(chain(&err)))?;
+            .map_err(|err| Failure::Transport(chain(&err.without_url())))?;
         let status = response.status();
         let headers = response.headers().clone();
         let mut body = Vec::new();
@@ -155,7 +155,7 @@ impl Transport {
             while let Some(chunk) = response
                 .chunk()
                 .await
-                .map_err(|err| Failure::Transport(chain(&err)))?
+                .map_err(|err| Failure::Transport(chain(&err.without_url())))?
             {
                 if body.len() + chunk.len() > call.body_limit {
                     if status.is_success() {

@@ -1,0 +1,94 @@
+//! Test support, process stage: renders the registry's YAML config; pure text, no I/O.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// The `auth:` section to render.
+#[derive(Debug, Clone)]
+pub(crate) enum AuthConfig {
+    None,
+    Htpasswd(PathBuf),
+    Token {
+        realm: String,
+        service: String,
+        issuer: String,
+        bundle: PathBuf,
+    },
+}
+
+/// The whole config file for a registry under `dir` listening on `127.0.0.1:port`.
+pub(crate) fn render(dir: &Path, port: u16, auth: &AuthConfig, notify: Option<&str>) -> String {
+    let data = dir.join("data");
+    let mut out = format!(
+        "version: 0.1\n\
+         log:\n  level: info\n  formatter: text\n  accesslog:\n    disabled: false\n\
+         storage:\n  filesystem:\n    rootdirectory: {data}\n  delete:\n    enabled: true\n\
+         \x20 maintenance:\n    uploadpurging:\n      enabled: false\n\
+         http:\n  addr: 127.0.0.1:{port}\n  secret: strata-testkit-{port}\n",
+        data = quote(&data.to_string_lossy()),
+    );
+    match auth {
+        AuthConfig::None => {}
+        AuthConfig::Htpasswd(path) => {
+            let _ = write!(
+                out,
+                "auth:\n  htpasswd:\n    realm: strata-test\n    path: {}\n",
+                quote(&path.to_string_lossy())
+            );
+        }
+        AuthConfig::Token {
+            realm,
+            service,
+            issuer,
+            bundle,
+        } => {
+            let _ = write!(
+                out,
+                "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
+                quote(realm),
+                quote(service),
+                quote(issuer),
+                quote(&bundle.to_string_lossy())
+            );
+        }
+    }
+    if let Some(url) = notify {
+        let _ = write!(
+            out,
+            "notifications:\n  endpoints:\n    - name: strata-testkit\n      url: {}\n      \
+             timeout: 1s\n      threshold: 3\n      backoff: 1s\n",
+            quote(url)
+        );
+    }
+    out
+}
+
+/// A YAML double-quoted scalar (JSON string syntax is valid YAML).
+fn quote(text: &str) -> String {
+    serde_json::Value::String(text.to_owned()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_token_section_with_quoted_paths() {
+        let auth = AuthConfig::Token {
+            realm: "http://127.0.0.1:1/token".into(),
+            service: "svc".into(),
+            issuer: "iss".into(),
+            bundle: PathBuf::from("/tmp/x/root.pem"),
+        };
+        let text = render(
+            Path::new("/tmp/x"),
+            5000,
+            &auth,
+            Some("http://127.0.0.1:2/n"),
+        );
+        assert!(text.contains("addr: 127.0.0.1:5000"));
+        assert!(text.contains("rootcertbundle: \"/tmp/x/root.pem\""));
+        assert!(text.contains("url: \"http://127.0.0.1:2/n\""));
+        assert!(text.contains("  maintenance:\n"));
+    }
+}
