@@ -31,19 +31,73 @@ const NOT_STRING_ARRAY: &str =
 /// Checks one instruction the way BuildKit's line parsers do, without building values
 /// unless the instruction can fail.
 pub(crate) fn validate(instruction: &Instruction<'_>, escape: char) -> Result<(), ParseError> {
-    let (cmd, _, args) = split_command(&instruction.text);
-    let lower = cmd.to_ascii_lowercase();
-    let fails = match lower.as_str() {
-        "env" | "label" | "onbuild" => true,
-        "add" | "copy" | "volume" | "cmd" | "entrypoint" | "run" | "shell" | "healthcheck" => {
-            args.contains('[')
+    let keyword = instruction.keyword();
+    let fail = |m: String| ParseError::new(instruction.start_line, m);
+    let lower = |k: &str| keyword.eq_ignore_ascii_case(k);
+    if lower("env") || lower("label") {
+        let (_, _, args) = split_command(&instruction.text);
+        return check_name_val(args, keyword, escape).map_err(fail);
+    }
+    if lower("onbuild") {
+        return node(&instruction.text, escape).map(drop).map_err(fail);
+    }
+    let json_capable = [
+        "add",
+        "copy",
+        "volume",
+        "cmd",
+        "entrypoint",
+        "run",
+        "shell",
+        "healthcheck",
+    ];
+    if json_capable.iter().any(|k| lower(k)) && instruction.text.contains('[') {
+        let (_, _, args) = split_command(&instruction.text);
+        let args = if lower("healthcheck") {
+            let sep = args
+                .find(|c: char| c.is_ascii() && is_space(c))
+                .unwrap_or(args.len());
+            &args[sep..]
+        } else {
+            args
+        };
+        if json::parse(args) == Json::NotStringArray {
+            return Err(fail(NOT_STRING_ARRAY.to_owned()));
         }
-        _ => false,
-    };
-    if fails {
-        node(&instruction.text, escape).map_err(|m| ParseError::new(instruction.start_line, m))?;
     }
     Ok(())
+}
+
+/// The failures of [`name_val`] without building values.
+fn check_name_val(args: &str, cmd: &str, escape: char) -> Result<(), String> {
+    let mut words = word_ranges(args, escape);
+    let Some(first) = words.next() else {
+        return Ok(());
+    };
+    if !args[first].contains('=') {
+        // Old form `ENV name value`: needs whitespace after the name.
+        if !args.contains(is_token_space) {
+            return Err(format!(
+                "{} must have two arguments",
+                cmd.to_ascii_uppercase()
+            ));
+        }
+        return Ok(());
+    }
+    for range in words {
+        let word = &args[range];
+        if !word.contains('=') {
+            return Err(format!(
+                "Syntax error - can't find = in {word:?}. Must be of the form: name=value"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Word boundaries as [`parse_words`] finds them, without copying.
+fn word_ranges(args: &str, escape: char) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    super::words::WordSpans::new(args, escape)
 }
 
 /// Builds the parse tree node of a logical line.

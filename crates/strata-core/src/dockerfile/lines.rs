@@ -66,7 +66,7 @@ impl<'a> Cursor<'a> {
 }
 
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
+    memchr::memchr(b'\n', bytes)
 }
 
 /// Whitespace as Go's `unicode.IsSpace`.

@@ -134,6 +134,10 @@ impl<'a> Instruction<'a> {
     }
 
     fn can_contain_heredoc(&self) -> bool {
+        // Cheap test first: almost no instruction has a heredoc.
+        if !self.text.contains("<<") {
+            return false;
+        }
         let (cmd, _, args) = words::split_command(&self.text);
         let (cmd, args) = if cmd.eq_ignore_ascii_case("onbuild") {
             let (inner, _, inner_args) = words::split_command(args);

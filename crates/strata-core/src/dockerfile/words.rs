@@ -110,104 +110,89 @@ fn extract_flags(line: &str) -> (&str, Vec<Flag>) {
 /// BuildKit's `parseWords`: whitespace-separated words, quotes and escapes kept as
 /// written. Returns each word with its byte range in `rest`.
 pub fn parse_words(rest: &str, escape: char) -> Vec<(String, Range<usize>)> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut start = None;
-    let mut quote: Option<char> = None;
-    let mut blank_ok = false;
-    let mut chars = rest.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let Some(word_start) = start else {
-            if is_space(c) {
-                continue;
+    WordSpans::new(rest, escape)
+        .map(|range| {
+            let mut word = &rest[range.clone()];
+            // An escape character at the very end of the input is dropped.
+            if range.end == rest.len() && word.ends_with(escape) && !ends_escaped(word, escape) {
+                word = &word[..word.len() - escape.len_utf8()];
             }
-            start = Some(i);
-            // Fall through to the in-word handling below with this char.
-            handle_char(
-                c,
-                i,
-                &mut chars,
-                &mut word,
-                &mut quote,
-                &mut blank_ok,
-                escape,
-                rest,
-            );
-            continue;
-        };
-        if quote.is_none() && is_space(c) {
-            if blank_ok || !word.is_empty() {
-                words.push((std::mem::take(&mut word), word_start..i));
-            }
-            word.clear();
-            start = None;
-            blank_ok = false;
-            continue;
-        }
-        handle_char(
-            c,
-            i,
-            &mut chars,
-            &mut word,
-            &mut quote,
-            &mut blank_ok,
-            escape,
-            rest,
-        );
-    }
-    if let Some(word_start) = start
-        && (blank_ok || !word.is_empty())
-    {
-        words.push((word, word_start..rest.len()));
-    }
-    words
+            (word.to_owned(), range)
+        })
+        .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
-fn handle_char(
-    c: char,
-    i: usize,
-    chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
-    word: &mut String,
-    quote: &mut Option<char>,
-    blank_ok: &mut bool,
+/// Whether the final escape character of `word` is itself escaped (`\\`).
+fn ends_escaped(word: &str, escape: char) -> bool {
+    let trailing = word.chars().rev().take_while(|&c| c == escape).count();
+    trailing % 2 == 0
+}
+
+/// The byte ranges of BuildKit's `parseWords` words, without copying. A word is raw
+/// text: quotes and escapes stay in it; whitespace inside quotes or after an escape does
+/// not split.
+#[derive(Debug, Clone)]
+pub struct WordSpans<'a> {
+    rest: &'a str,
+    pos: usize,
     escape: char,
-    rest: &str,
-) {
-    match *quote {
-        None => {
-            if c == '\'' || c == '"' {
-                *quote = Some(c);
-                *blank_ok = true;
-            }
-            if c == escape {
-                if i + c.len_utf8() == rest.len() {
-                    return; // an escape at the very end is dropped
-                }
-                word.push(c);
-                if let Some((_, next)) = chars.next() {
-                    word.push(next);
-                }
-                return;
-            }
-            word.push(c);
+}
+
+impl<'a> WordSpans<'a> {
+    pub fn new(rest: &'a str, escape: char) -> Self {
+        Self {
+            rest,
+            pos: 0,
+            escape,
         }
-        Some(q) => {
-            if c == q {
-                *quote = None;
+    }
+}
+
+impl Iterator for WordSpans<'_> {
+    type Item = Range<usize>;
+
+    fn next(&mut self) -> Option<Range<usize>> {
+        let rest = self.rest;
+        let mut chars = rest[self.pos..]
+            .char_indices()
+            .map(|(i, c)| (i + self.pos, c));
+        let start = loop {
+            let (i, c) = chars.next()?;
+            if !is_space(c) {
+                break (i, c);
             }
-            if c == escape && q != '\'' {
-                if i + c.len_utf8() == rest.len() {
-                    *quote = None;
-                    return;
+        };
+        let mut quote: Option<char> = None;
+        let mut skip_next = false;
+        let mut c = start.1;
+        let mut i = start.0;
+        // `blank_ok` words (`""`) still count: BuildKit keeps an empty quoted word.
+        loop {
+            if skip_next {
+                skip_next = false;
+            } else {
+                match quote {
+                    None if is_space(c) => {
+                        self.pos = i;
+                        return Some(start.0..i);
+                    }
+                    None if c == '\'' || c == '"' => quote = Some(c),
+                    None if c == self.escape => skip_next = true,
+                    Some(q) if c == self.escape && q != '\'' => skip_next = true,
+                    Some(q) if c == q => quote = None,
+                    _ => {}
                 }
-                word.push(c);
-                if let Some((_, next)) = chars.next() {
-                    word.push(next);
-                }
-                return;
             }
-            word.push(c);
+            match chars.next() {
+                Some((ni, nc)) => {
+                    i = ni;
+                    c = nc;
+                }
+                None => {
+                    self.pos = rest.len();
+                    return Some(start.0..rest.len());
+                }
+            }
         }
     }
 }

@@ -166,23 +166,41 @@ fn is_valid_stage_name(name: &str) -> bool {
 
 impl Walk<'_, '_> {
     fn instruction(&mut self, ins: &Instruction<'_>) -> Result<(), String> {
-        let (keyword, flags, args) = split_command(&ins.text);
-        let keyword = keyword.to_ascii_lowercase();
-        if !INSTRUCTIONS.contains(&keyword.as_str()) {
-            let written: String = split_command(&ins.text).0.chars().take(40).collect();
+        let keyword = ins.keyword();
+        let is = |k: &str| keyword.eq_ignore_ascii_case(k);
+        if !INSTRUCTIONS.iter().any(|k| is(k)) {
+            let written: String = keyword.chars().take(40).collect();
             return Err(format!("unknown instruction: {written}"));
         }
-        match keyword.as_str() {
-            "arg" if self.stages.is_empty() => self.global_arg(ins, args),
-            "arg" => self.local_arg(ins, args),
-            "from" => self.from(ins, &flags, args),
-            _ if self.stages.is_empty() => Err(format!(
+        if self.stages.is_empty() && !is("arg") && !is("from") {
+            return Err(format!(
                 "{} instruction before the first FROM: no build stage in current context",
-                keyword.to_uppercase()
-            )),
-            "copy" | "add" => self.copy_from(ins, &flags),
-            "run" => self.mount_from(ins, &flags),
-            _ => Ok(()),
+                keyword.to_ascii_uppercase()
+            ));
+        }
+        // Only these instructions can name images; split the others not at all.
+        let relevant = is("arg")
+            || is("from")
+            || ((is("copy") || is("add")) && ins.text.contains("--from"))
+            || (is("run") && ins.text.contains("--mount"));
+        if !relevant {
+            return Ok(());
+        }
+        let (_, flags, args) = split_command(&ins.text);
+        if is("arg") {
+            return if self.stages.is_empty() {
+                self.global_arg(ins, args)
+            } else {
+                self.local_arg(ins, args)
+            };
+        }
+        if is("from") {
+            return self.from(ins, &flags, args);
+        }
+        if is("run") {
+            self.mount_from(ins, &flags)
+        } else {
+            self.copy_from(ins, &flags)
         }
     }
 
@@ -327,7 +345,9 @@ impl Walk<'_, '_> {
             _ => return Err("FROM requires either one or three arguments".to_owned()),
         };
         let (raw, raw_range) = words[0].clone();
-        self.locals = platform_args(self.opts);
+        // Inside a stage only the ARGs it declares are visible (the platform ones too
+        // must be declared again).
+        self.locals.clear();
         let context = Context {
             ins,
             raw,

@@ -1,0 +1,51 @@
+//! Dockerfile parsing and extraction speed on the 3,363 real Dockerfiles of
+//! ../shared/corpus/dockerfiles (in memory, no I/O in the timed loop).
+//!
+//! Run: `cargo bench -p strata-core --bench parse`.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use strata_core::dockerfile;
+use strata_core::extract::dockerfile::{Options, extract};
+
+fn per_file(label: &str, texts: &[String], rounds: u32, f: impl Fn(&str) -> usize) {
+    let mut best = Duration::MAX;
+    let mut sink = 0;
+    for _ in 0..rounds {
+        let start = Instant::now();
+        for t in texts {
+            sink += f(t);
+        }
+        best = best.min(start.elapsed());
+    }
+    let micros = best.as_secs_f64() * 1e6 / texts.len() as f64;
+    println!(
+        "{label:<24} {micros:>7.2} µs/file  (best of {rounds} rounds over {} files; checksum {sink})",
+        texts.len()
+    );
+}
+
+fn main() {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/dockerfiles/files");
+    let mut texts = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("corpus folder") {
+        if let Ok(text) = std::fs::read_to_string(entry.expect("entry").path()) {
+            texts.push(text);
+        }
+    }
+    let bytes: usize = texts.iter().map(String::len).sum();
+    println!(
+        "corpus: {} files, {:.1} MiB",
+        texts.len(),
+        bytes as f64 / f64::from(1 << 20)
+    );
+    per_file("parse", &texts, 30, |t| {
+        dockerfile::parse(t).map_or(0, |d| d.instructions.len())
+    });
+    let opts = Options::default();
+    per_file("parse + extract", &texts, 30, |t| {
+        extract(t, &opts).occurrences.len()
+    });
+}
