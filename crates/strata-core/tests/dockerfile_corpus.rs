@@ -46,3 +46,19 @@ fn real_dockerfiles_extract_without_panic() {
     }
     assert!(files > 3000);
 }
+
+#[test]
+fn ten_thousand_stages_scan_in_linear_time() {
+    let mut text = String::from("ARG TAG=3.19\nFROM alpine:${TAG} AS s0\n");
+    for i in 1..10_000 {
+        text.push_str(&format!(
+            "FROM s{} AS s{i}\nCOPY --from=s{} /a /b\n",
+            i - 1,
+            i / 2
+        ));
+    }
+    let out = extract(&text, &Options::default());
+    assert!(out.errors.is_empty(), "{:?}", out.errors.first());
+    assert_eq!(out.occurrences.len(), 1);
+    assert_eq!(out.skips.len(), 2 * 9_999);
+}

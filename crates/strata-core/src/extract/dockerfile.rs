@@ -49,11 +49,6 @@ const INSTRUCTIONS: [&str; 18] = [
     "workdir",
 ];
 
-/// A stage seen so far.
-struct Stage {
-    name: Option<String>,
-}
-
 struct Walk<'s, 'o> {
     src: &'s str,
     opts: &'o Options,
@@ -69,7 +64,11 @@ struct Walk<'s, 'o> {
     reused: Vec<String>,
     /// Arguments visible inside the current stage.
     locals: BTreeMap<String, String>,
-    stages: Vec<Stage>,
+    /// How many stages so far.
+    stages: usize,
+    /// Lower-cased names of the stages so far, for O(1) lookups (files may have
+    /// thousands of stages).
+    stage_names: std::collections::HashSet<String>,
 }
 
 /// Extracts the image references of one Dockerfile.
@@ -95,7 +94,8 @@ pub fn extract(src: &str, opts: &Options) -> Extraction {
         unresolved: HashMap::new(),
         reused: Vec::new(),
         locals: BTreeMap::new(),
-        stages: Vec::new(),
+        stages: 0,
+        stage_names: std::collections::HashSet::new(),
     };
     if let Some(syntax) = df.directive("syntax") {
         walk.syntax(syntax.value.as_str(), syntax.span.clone(), syntax.line);
@@ -172,7 +172,7 @@ impl Walk<'_, '_> {
             let written: String = keyword.chars().take(40).collect();
             return Err(format!("unknown instruction: {written}"));
         }
-        if self.stages.is_empty() && !is("arg") && !is("from") {
+        if (self.stages == 0) && !is("arg") && !is("from") {
             return Err(format!(
                 "{} instruction before the first FROM: no build stage in current context",
                 keyword.to_ascii_uppercase()
@@ -188,7 +188,7 @@ impl Walk<'_, '_> {
         }
         let (_, flags, args) = split_command(&ins.text);
         if is("arg") {
-            return if self.stages.is_empty() {
+            return if (self.stages == 0) {
                 self.global_arg(ins, args)
             } else {
                 self.local_arg(ins, args)
@@ -357,7 +357,10 @@ impl Walk<'_, '_> {
             platform,
         };
         self.reference(context, true)?;
-        self.stages.push(Stage { name: stage_name });
+        if let Some(name) = stage_name {
+            self.stage_names.insert(name);
+        }
+        self.stages += 1;
         Ok(())
     }
 
@@ -443,11 +446,8 @@ impl Walk<'_, '_> {
             return Err(format!("base name ({}) should not be blank", cx.raw));
         }
         let lower = expanded.to_ascii_lowercase();
-        let is_stage = self
-            .stages
-            .iter()
-            .any(|s| s.name.as_deref() == Some(lower.as_str()))
-            || (!is_from && lower.parse::<usize>().is_ok_and(|i| i < self.stages.len()));
+        let is_stage = self.stage_names.contains(&lower)
+            || (!is_from && lower.parse::<usize>().is_ok_and(|i| i < self.stages));
         if is_stage {
             self.out.skips.push(Skip {
                 line,
