@@ -4,6 +4,10 @@
 
 pub mod dockerfile;
 pub mod extract;
+pub mod graph;
+pub mod library;
 pub mod occurrence;
+pub mod plan;
 pub mod reference;
+pub mod rewrite;
 pub mod shell;

@@ -113,6 +113,16 @@ pub enum SkipReason {
     /// The value cannot be mapped to exact bytes of the file (escape sequences, folded lines,
     /// a block scalar with a trailing line break), so it could not be rewritten in place.
     Unrewritable { reason: String },
+    /// The reference names a digest and no tag (`image@sha256:…`): it is already exact,
+    /// and with no tag there is nothing to look up or watch.
+    DigestOnly,
+    /// A compose service builds this image itself (`build:` with `image:`): it is an
+    /// output of the repository, so there is nothing in a registry to pin it to.
+    BuiltHere,
+    /// The bytes a pin would write are shared with other references (an `ARG` default
+    /// several `FROM`s use, a YAML anchor) that would be pinned differently, or not at
+    /// all, so none of them is pinned.
+    ConflictingPins,
 }
 
 impl SkipReason {
@@ -126,6 +136,9 @@ impl SkipReason {
             SkipReason::Templated => "templated",
             SkipReason::SharedArg { .. } => "shared-arg",
             SkipReason::Unrewritable { .. } => "unrewritable",
+            SkipReason::DigestOnly => "digest-only",
+            SkipReason::BuiltHere => "built-here",
+            SkipReason::ConflictingPins => "conflicting-pins",
         }
     }
 
@@ -152,6 +165,15 @@ impl SkipReason {
             }
             SkipReason::Unrewritable { reason } => {
                 format!("value cannot be edited in place in the file: {reason}")
+            }
+            SkipReason::DigestOnly => {
+                "pinned to a digest with no tag; nothing to look up".to_owned()
+            }
+            SkipReason::BuiltHere => {
+                "built by this repository (compose build:), not pulled from a registry".to_owned()
+            }
+            SkipReason::ConflictingPins => {
+                "shares its text with other references that would be pinned differently or could not be looked up".to_owned()
             }
         }
     }

@@ -2,10 +2,18 @@
 //! filesystem, the registry client, output) and one module per CLI verb. `main.rs` only
 //! parses arguments, runs a command and maps the outcome to an exit code.
 
+pub mod apply;
 pub mod cli;
 pub mod commands;
+pub mod config;
+pub mod dirs;
 pub mod discover;
+pub mod forge;
+pub mod official_images;
 pub mod output;
+pub mod pin;
 pub mod registry;
+pub mod resolve;
 pub mod scan;
 pub mod selection;
+pub mod state;

@@ -127,23 +127,22 @@ pub fn extract_text(file: &SourceFile, text: &str, opts: &ScanOptions) -> Extrac
 /// environment, as `docker compose` does.
 fn compose_vars(path: &Path) -> BTreeMap<String, String> {
     let mut vars = BTreeMap::new();
-    if let Some(dir) = path.parent() {
-        if let Ok(text) = std::fs::read_to_string(dir.join(".env")) {
-            for line in text.lines() {
-                let line = line.trim();
-                if line.is_empty() || line.starts_with('#') {
-                    continue;
-                }
-                let line = line.strip_prefix("export ").unwrap_or(line);
-                if let Some((k, v)) = line.split_once('=') {
-                    let v = v.trim();
-                    let v = v
-                        .strip_prefix('"')
-                        .and_then(|s| s.strip_suffix('"'))
-                        .or_else(|| v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')))
-                        .unwrap_or(v);
-                    vars.insert(k.trim().to_owned(), v.to_owned());
-                }
+    let dotenv = path.parent().map(|dir| dir.join(".env"));
+    if let Some(text) = dotenv.and_then(|p| std::fs::read_to_string(p).ok()) {
+        for line in text.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let line = line.strip_prefix("export ").unwrap_or(line);
+            if let Some((k, v)) = line.split_once('=') {
+                let v = v.trim();
+                let v = v
+                    .strip_prefix('"')
+                    .and_then(|s| s.strip_suffix('"'))
+                    .or_else(|| v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')))
+                    .unwrap_or(v);
+                vars.insert(k.trim().to_owned(), v.to_owned());
             }
         }
     }

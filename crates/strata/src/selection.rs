@@ -22,6 +22,15 @@ pub fn host_platform() -> String {
     format!("linux/{arch}")
 }
 
+/// What the selection tells the extractors (build arguments, platforms).
+pub fn scan_options(selection: &Selection) -> ScanOptions {
+    let mut opts = ScanOptions::default();
+    opts.dockerfile.build_args = selection.build_args.iter().cloned().collect();
+    opts.dockerfile.platform = selection.platform.clone();
+    opts.dockerfile.build_platform = Some(host_platform());
+    opts
+}
+
 /// Discovers and scans what the selection names. Walk errors become file errors.
 pub fn scan_selection(selection: &Selection) -> Result<Vec<FileScan>> {
     let roots = if selection.paths.is_empty() {
@@ -34,11 +43,7 @@ pub fn scan_selection(selection: &Selection) -> Result<Vec<FileScan>> {
         exclude: selection.exclude.clone(),
     };
     let (files, walk_errors) = discover(&roots, &filters).map_err(|e| anyhow!(e))?;
-    let mut opts = ScanOptions::default();
-    opts.dockerfile.build_args = selection.build_args.iter().cloned().collect();
-    opts.dockerfile.platform = selection.platform.clone();
-    opts.dockerfile.build_platform = Some(host_platform());
-    let mut results = scan(&files, &opts);
+    let mut results = scan(&files, &scan_options(selection));
     for e in walk_errors {
         let mut extraction = Extraction::default();
         extraction.errors.push(ExtractError {

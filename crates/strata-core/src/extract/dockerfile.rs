@@ -188,7 +188,7 @@ impl Walk<'_, '_> {
         }
         let (_, flags, args) = split_command(&ins.text);
         if is("arg") {
-            return if (self.stages == 0) {
+            return if self.stages == 0 {
                 self.global_arg(ins, args)
             } else {
                 self.local_arg(ins, args)

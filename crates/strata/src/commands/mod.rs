@@ -1,5 +1,7 @@
 //! One module per verb, each thin: turn arguments into options, call the pipeline, print.
 
+mod official_images;
+mod pin;
 mod scan;
 
 use anyhow::Result;
@@ -20,5 +22,7 @@ pub mod exit {
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Scan(args) => scan::run(&args),
+        Command::Pin(args) => pin::run(&args),
+        Command::OfficialImages(args) => official_images::run(&args),
     }
 }

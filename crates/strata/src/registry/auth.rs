@@ -66,8 +66,10 @@ impl From<Challenge> for Access {
 pub(crate) struct RegistryState {
     /// The registry as written in references (`docker.io`).
     pub(crate) domain: String,
-    /// Where it is served (`https://registry-1.docker.io`).
+    /// Where it is served (`https://registry-1.docker.io`, or its mirror's URL).
     pub(crate) base: String,
+    /// The name its credentials are looked up under: the domain, or the mirror's host.
+    credential_host: String,
     /// The ping's outcome and when it was learned. The async lock is held during the
     /// ping, so lookups starting together share one.
     ping: Mutex<Option<(Instant, Result<Access, RegistryError>)>>,
@@ -77,9 +79,11 @@ pub(crate) struct RegistryState {
 
 impl RegistryState {
     pub(crate) fn new(domain: &str, config: &RegistryConfig) -> RegistryState {
+        let served = config.mirrors.get(domain).map_or(domain, String::as_str);
         RegistryState {
             domain: domain.to_owned(),
-            base: base_url(domain, &config.insecure),
+            base: base_url(served, &config.insecure),
+            credential_host: served.to_owned(),
             ping: Mutex::new(None),
             credential: OnceCell::new(),
             permits: Semaphore::new(config.max_in_flight.max(1)),
@@ -225,7 +229,7 @@ impl Inner {
     ) -> Result<Option<Credential>, RegistryError> {
         registry
             .credential
-            .get_or_init(|| self.config.credentials.lookup(&registry.domain))
+            .get_or_init(|| self.config.credentials.lookup(&registry.credential_host))
             .await
             .clone()
     }
@@ -358,6 +362,21 @@ pub(crate) fn bad_secret(registry: &RegistryState) -> RegistryError {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mirrored_registry_is_served_and_authenticated_by_its_mirror() {
+        let config = RegistryConfig {
+            mirrors: [("docker.io".to_owned(), "127.0.0.1:5000".to_owned())].into(),
+            ..RegistryConfig::default()
+        };
+        let hub = RegistryState::new("docker.io", &config);
+        assert_eq!(hub.domain, "docker.io");
+        assert_eq!(hub.base, "http://127.0.0.1:5000");
+        assert_eq!(hub.credential_host, "127.0.0.1:5000");
+        let other = RegistryState::new("ghcr.io", &config);
+        assert_eq!(other.base, "https://ghcr.io");
+        assert_eq!(other.credential_host, "ghcr.io");
+    }
 
     #[test]
     fn basic_header_is_base64_and_sensitive() {

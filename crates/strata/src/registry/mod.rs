@@ -35,6 +35,7 @@ mod stats;
 mod token;
 mod transport;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -64,6 +65,11 @@ pub struct RegistryConfig {
     pub insecure: Vec<String>,
     /// An extra CA certificate bundle (PEM) trusted in addition to the system roots.
     pub ca_file: Option<PathBuf>,
+    /// Registries served from a mirror: registry as written in normalised references
+    /// (`docker.io`) -> the `host[:port]` asked instead, as Docker's `registry-mirrors`.
+    /// References and the digests written are unchanged; the mirror's own credentials
+    /// are used, never the origin's, and there is no fallback to the origin.
+    pub mirrors: BTreeMap<String, String>,
     /// Requests in flight at once per registry (default 16).
     pub max_in_flight: usize,
     /// Retries after connection failures and 5xx answers (default 3).
@@ -90,6 +96,7 @@ impl Default for RegistryConfig {
         RegistryConfig {
             insecure: Vec::new(),
             ca_file: None,
+            mirrors: BTreeMap::new(),
             max_in_flight: 16,
             max_retries: 3,
             retry_base: Duration::from_millis(250),

@@ -1,0 +1,214 @@
+//! config stage: `strata.toml`, the repository's policy and settings file. Parsed into a
+//! raw serde shape, then validated into [`Config`], whose values are always usable: an
+//! invalid file is an error naming the file and the key, never a half-read setting.
+//! Reads one file; never writes.
+//!
+//! ```toml
+//! [registry]
+//! insecure = ["registry.lan:5000"]     # plain HTTP (loopback registries always are)
+//! ca_file = "certs/internal-ca.pem"     # relative to this file
+//! max_in_flight = 16                     # requests at once per registry
+//!
+//! [registry.mirrors]
+//! "docker.io" = "mirror.lan:5000"        # look docker.io tags up there instead
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use strata_core::reference::grammar::match_domain;
+
+/// The file looked up in the scanned root when `--config` is not given.
+pub const FILE_NAME: &str = "strata.toml";
+
+/// Most requests in flight per registry a config may ask for.
+const MAX_IN_FLIGHT: usize = 256;
+
+/// A bad config file: which file, which key (dotted, when known) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {}{message}", file.display(), key.as_ref().map(|k| format!("{k}: ")).unwrap_or_default())]
+pub struct ConfigError {
+    pub file: PathBuf,
+    pub key: Option<String>,
+    pub message: String,
+}
+
+/// A registry host as references write it: `host[:port]`, no scheme, no path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Host(String);
+
+impl Host {
+    /// Validates `text`; Docker Hub's other names become `docker.io`.
+    pub fn parse(text: &str) -> Result<Host, String> {
+        let trimmed = text.trim();
+        if trimmed.contains("://") {
+            return Err(format!(
+                "{text:?} is a URL; write the registry as host[:port], without a scheme"
+            ));
+        }
+        if trimmed.is_empty() || !match_domain(trimmed) {
+            return Err(format!("{text:?} is not a registry host[:port]"));
+        }
+        let lower = trimmed.to_ascii_lowercase();
+        Ok(Host(match lower.as_str() {
+            "index.docker.io" | "registry-1.docker.io" => "docker.io".to_owned(),
+            _ => lower,
+        }))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The whole validated configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Config {
+    /// The file it came from (`None`: defaults, no file).
+    pub file: Option<PathBuf>,
+    pub registry: RegistrySettings,
+}
+
+/// `[registry]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrySettings {
+    /// Registries spoken to over plain HTTP.
+    pub insecure: Vec<Host>,
+    /// Extra CA bundle (PEM), resolved against the config file's directory.
+    pub ca_file: Option<PathBuf>,
+    /// Requests in flight per registry, 1..=256.
+    pub max_in_flight: usize,
+    /// Registry -> mirror host that serves it.
+    pub mirrors: BTreeMap<Host, Host>,
+}
+
+impl Default for RegistrySettings {
+    fn default() -> Self {
+        RegistrySettings {
+            insecure: Vec::new(),
+            ca_file: None,
+            max_in_flight: 16,
+            mirrors: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    registry: RawRegistry,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegistry {
+    #[serde(default)]
+    insecure: Vec<String>,
+    ca_file: Option<String>,
+    max_in_flight: Option<i64>,
+    #[serde(default)]
+    mirrors: BTreeMap<String, String>,
+}
+
+/// Reads the config: `explicit` (which must exist) or `strata.toml` in `root` (optional).
+pub fn load(explicit: Option<&Path>, root: &Path) -> Result<Config, ConfigError> {
+    let (file, required) = match explicit {
+        Some(path) => (path.to_owned(), true),
+        None => (root.join(FILE_NAME), false),
+    };
+    let text = match std::fs::read_to_string(&file) {
+        Ok(text) => text,
+        Err(err) if !required && err.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Config::default());
+        }
+        Err(err) => {
+            return Err(ConfigError {
+                file,
+                key: None,
+                message: format!("cannot read: {err}"),
+            });
+        }
+    };
+    parse(&text, &file)
+}
+
+/// Parses and validates config text read from `file`.
+pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
+    let raw: RawConfig = toml::from_str(text).map_err(|err| ConfigError {
+        file: file.to_owned(),
+        key: None,
+        message: err.to_string().trim_end().to_owned(),
+    })?;
+    let registry = validate_registry(raw.registry, file)?;
+    Ok(Config {
+        file: Some(file.to_owned()),
+        registry,
+    })
+}
+
+fn validate_registry(raw: RawRegistry, file: &Path) -> Result<RegistrySettings, ConfigError> {
+    let error = |key: String, message: String| ConfigError {
+        file: file.to_owned(),
+        key: Some(key),
+        message,
+    };
+    let insecure = raw
+        .insecure
+        .iter()
+        .enumerate()
+        .map(|(i, h)| Host::parse(h).map_err(|m| error(format!("registry.insecure[{i}]"), m)))
+        .collect::<Result<_, _>>()?;
+    let ca_file = raw.ca_file.map(|name| {
+        let base = file.parent().unwrap_or(Path::new(""));
+        base.join(name)
+    });
+    let max_in_flight = match raw.max_in_flight {
+        None => RegistrySettings::default().max_in_flight,
+        Some(n) => usize::try_from(n)
+            .ok()
+            .filter(|n| (1..=MAX_IN_FLIGHT).contains(n))
+            .ok_or_else(|| {
+                error(
+                    "registry.max_in_flight".to_owned(),
+                    format!("{n} is out of range (1 to {MAX_IN_FLIGHT})"),
+                )
+            })?,
+    };
+    let mut mirrors = BTreeMap::new();
+    for (from, to) in &raw.mirrors {
+        let key = || format!("registry.mirrors.{from:?}");
+        let from = Host::parse(from).map_err(|m| error(key(), m))?;
+        let to = Host::parse(to).map_err(|m| error(key(), m))?;
+        if mirrors.contains_key(&from) {
+            return Err(error(key(), format!("a second mirror for {from}")));
+        }
+        mirrors.insert(from, to);
+    }
+    Ok(RegistrySettings {
+        insecure,
+        ca_file,
+        max_in_flight,
+        mirrors,
+    })
+}
+
+/// Parses a `--registry-mirror REGISTRY=HOST` value.
+pub fn parse_mirror(text: &str) -> Result<(Host, Host), String> {
+    let (from, to) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected REGISTRY=HOST, got {text:?}"))?;
+    Ok((Host::parse(from)?, Host::parse(to)?))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;

@@ -1,0 +1,365 @@
+//! record stage: strata's state database. Remembers what strata observed and what it did
+//! so `check` can say since when a tag moved, `update --pr` never repeats or loses work
+//! after a crash, and `cascade` resumes where it stopped. It stores and answers; it never
+//! resolves tags, talks to forges or decides anything.
+//!
+//! # Where
+//! One embedded SQLite file outside any scanned repository, chosen by [`state_path`]:
+//! `--state PATH`, else `$STRATA_STATE`, else `state.db` in the state directory
+//! ([`crate::dirs::state_dir`]: `$STRATA_STATE_DIR`, `$XDG_STATE_HOME/strata` or
+//! `~/.local/state/strata`); [`ensure_outside`] refuses a file inside the repository
+//! being worked on. [`State::open`] creates the file and its directory.
+//!
+//! # What
+//! - Tag observations ([`State::record_observation`]): per tag, the current digest and
+//!   since when, the first and last sighting of every digest, and every move.
+//! - Proposals ([`State::upsert_proposal`], [`State::record_commit`],
+//!   [`State::record_pull_request`]): per (repository, branch), the group, digests,
+//!   pushed commit and pull request, recorded step by step so a rerun after a crash
+//!   sees how far it got ([`Proposal::stage`]) and finishes the job.
+//! - Cascades ([`State::start_cascade`], [`State::claim_node`], ...): a run and its
+//!   nodes; claiming a node marks it triggered in the same statement, so a resumed or
+//!   concurrent run never triggers an image twice.
+//!
+//! Timestamps are the caller's (`at` arguments: tests pin them), stored with microsecond
+//! precision: values read back are truncated to whole microseconds.
+//!
+//! # Schema and migrations
+//! Migrations are embedded SQL files (`migrations/sqlite/NNNN_name.sql`) applied at open
+//! by sqlx's migrator inside one `BEGIN IMMEDIATE` transaction, so concurrent first opens
+//! serialise. A file migrated by a newer strata is refused ([`StateError::FutureSchema`]),
+//! as is an SQLite file strata did not create (`PRAGMA application_id`) and a damaged
+//! file ([`StateError::NotADatabase`]). Shipped migrations are never edited (sqlx checks
+//! their checksums), so keep `.sql` files byte-stable (no line-ending conversion).
+//!
+//! # Backends
+//! [`State`] wraps an enum of backends rather than a trait: async trait methods are not
+//! object-safe, an enum keeps every call site concrete, and the `match` in each method is
+//! the one place a new backend plugs in. SQLite (sqlx, bundled libsqlite3, WAL mode,
+//! busy timeout, foreign keys on) is the only one today. A PostgreSQL backend for shared
+//! deployments gets its own module and `migrations/postgres/` with these differences:
+//! `BIGINT GENERATED ALWAYS AS IDENTITY` for ids; `timestamptz` instead of integer
+//! microseconds (same precision); `$1` placeholders; no `STRICT`/`WITHOUT ROWID`; plain
+//! transactions with `SELECT ... FOR UPDATE` instead of `BEGIN IMMEDIATE` (sqlx's
+//! migrator takes an advisory lock there); a schema or table check instead of
+//! `application_id`; claims stay single `UPDATE ... WHERE state = 'pending'` statements,
+//! and a worker pool picks pending nodes with `FOR UPDATE SKIP LOCKED`. `--state` would
+//! then also accept a `postgres://` URL.
+//!
+//! # Crate choice
+//! sqlx 0.9 without default features (`runtime-tokio`, `sqlite-bundled`, `migrate`;
+//! runtime-checked queries, no macros, no TLS, neither ring nor OpenSSL): async on our
+//! tokio runtime, a migrator, and the same API for the PostgreSQL backend. It adds about
+//! 30 s of CPU to a cold debug build (the bundled SQLite C source is half of it, then
+//! sqlx-sqlite and sqlx-core). Its `postgres` feature stays off until that backend exists:
+//! it would add about 20 crates (a second RustCrypto generation for SCRAM, `whoami`,
+//! `stringprep`, ...) compiled for nothing; enable it with `tls-rustls-aws-lc-rs` to keep
+//! one crypto provider. rusqlite would cost about the same but is synchronous and would
+//! make the PostgreSQL backend a second database library.
+
+macro_rules! text_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident { $($(#[$variant_meta:meta])* $variant:ident => $text:literal,)+ }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$variant_meta])* $variant,)+
+        }
+
+        impl $name {
+            /// The stored (and displayed) name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            /// The value named `text`, if any.
+            pub fn parse(text: &str) -> Option<$name> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+mod cascade;
+mod error;
+mod location;
+mod observation;
+mod proposal;
+mod sqlite;
+
+use std::path::Path;
+
+use strata_core::reference::Digest;
+use time::OffsetDateTime;
+
+pub use crate::forge::{ForgeKind, PullRequestState};
+pub use crate::registry::TagKey;
+pub use cascade::{
+    CascadeNode, CascadeRun, NewCascade, NewNode, NodeState, RunId, RunOutcome, RunStatus,
+};
+pub use error::StateError;
+pub use location::{STATE_ENV, ensure_outside, state_path};
+pub use observation::{DigestSighting, Observation, TagMove, TagStatus};
+pub use proposal::{GroupKey, Proposal, ProposalDraft, ProposalKey, ProposalStage, PullRequest};
+
+use sqlite::SqliteStore;
+
+/// The newest schema version this build creates and understands.
+pub const SCHEMA_VERSION: i64 = sqlite::SCHEMA_VERSION;
+
+/// An open state database. Cheap to clone (clones share connections); every method is
+/// one transaction.
+#[derive(Debug, Clone)]
+pub struct State {
+    backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Sqlite(SqliteStore),
+}
+
+/// Runs `$call` on whichever backend `$state` has, bound as `$db`.
+macro_rules! dispatch {
+    ($state:expr, $db:ident => $call:expr) => {
+        match &$state.backend {
+            Backend::Sqlite($db) => $call,
+        }
+    };
+}
+
+impl State {
+    /// Opens the SQLite database at `path`, creating it (and its directory) when missing
+    /// and applying pending migrations.
+    pub async fn open(path: &Path) -> Result<State, StateError> {
+        let store = SqliteStore::open(path).await?;
+        Ok(State {
+            backend: Backend::Sqlite(store),
+        })
+    }
+
+    /// Where the database is, for messages.
+    pub fn path(&self) -> &Path {
+        dispatch!(self, db => db.path())
+    }
+
+    /// Closes every connection (pending clones fail afterwards). Dropping works too;
+    /// closing also checkpoints SQLite's write-ahead log into the main file.
+    pub async fn close(self) {
+        dispatch!(self, db => db.close().await)
+    }
+}
+
+/// Tag observations.
+impl State {
+    /// Records that `key` pointed at `digest` at `at` and says what that means: a new
+    /// tag, unchanged (since when), moved (from what, and since when the new digest has
+    /// been seen), or outdated (older than the latest observation; not a move).
+    pub async fn record_observation(
+        &self,
+        key: &TagKey,
+        digest: &Digest,
+        at: OffsetDateTime,
+    ) -> Result<Observation, StateError> {
+        dispatch!(self, db => db.record_observation(key, digest, at).await)
+    }
+
+    /// What `key` points at, as last observed; `None` if never observed.
+    pub async fn current(&self, key: &TagKey) -> Result<Option<TagStatus>, StateError> {
+        dispatch!(self, db => db.current(key).await)
+    }
+
+    /// Every observed move of `key`, oldest first.
+    pub async fn history(&self, key: &TagKey) -> Result<Vec<TagMove>, StateError> {
+        dispatch!(self, db => db.history(key).await)
+    }
+
+    /// The latest observed move of `key`; `None` if it never moved.
+    pub async fn last_move(&self, key: &TagKey) -> Result<Option<TagMove>, StateError> {
+        dispatch!(self, db => db.last_move(key).await)
+    }
+
+    /// Every digest `key` was observed at, by first sighting.
+    pub async fn sightings(&self, key: &TagKey) -> Result<Vec<DigestSighting>, StateError> {
+        dispatch!(self, db => db.sightings(key).await)
+    }
+
+    /// When `key` was first observed at `digest`; `None` if never.
+    pub async fn digest_first_seen(
+        &self,
+        key: &TagKey,
+        digest: &Digest,
+    ) -> Result<Option<OffsetDateTime>, StateError> {
+        dispatch!(self, db => db.digest_first_seen(key, digest).await)
+    }
+}
+
+/// Proposals (branches and pull requests).
+impl State {
+    /// Records a proposal's content, or updates the existing row for its branch, and
+    /// returns the row: a rerun finds the commit and pull request recorded before. The
+    /// commit is kept only while both digests are unchanged; an open pull request is
+    /// kept across a content change (pushing updates it), a merged or closed one is
+    /// dropped then (a new one is needed). An identical rerun changes nothing.
+    pub async fn upsert_proposal(
+        &self,
+        draft: &ProposalDraft,
+        at: OffsetDateTime,
+    ) -> Result<Proposal, StateError> {
+        dispatch!(self, db => db.upsert_proposal(draft, at).await)
+    }
+
+    /// Records the commit pushed to the proposal's branch.
+    pub async fn record_commit(
+        &self,
+        key: &ProposalKey,
+        commit: &str,
+        at: OffsetDateTime,
+    ) -> Result<Proposal, StateError> {
+        dispatch!(self, db => db.record_commit(key, commit, at).await)
+    }
+
+    /// Records the proposal's pull request, or its new state.
+    pub async fn record_pull_request(
+        &self,
+        key: &ProposalKey,
+        pull_request: &PullRequest,
+        at: OffsetDateTime,
+    ) -> Result<Proposal, StateError> {
+        dispatch!(self, db => db.record_pull_request(key, pull_request, at).await)
+    }
+
+    /// The proposal for a branch; `None` if none was recorded.
+    pub async fn proposal(&self, key: &ProposalKey) -> Result<Option<Proposal>, StateError> {
+        dispatch!(self, db => db.proposal(key).await)
+    }
+
+    /// Every proposal of a group, by repository and branch.
+    pub async fn proposals_in_group(&self, group: &GroupKey) -> Result<Vec<Proposal>, StateError> {
+        dispatch!(self, db => db.proposals_in_group(group).await)
+    }
+
+    /// Proposals still in flight: no pull request yet, or an open one.
+    pub async fn open_proposals(&self) -> Result<Vec<Proposal>, StateError> {
+        dispatch!(self, db => db.open_proposals().await)
+    }
+}
+
+/// Cascades.
+impl State {
+    /// Records a new running cascade with all its nodes `pending`.
+    pub async fn start_cascade(
+        &self,
+        cascade: &NewCascade,
+        at: OffsetDateTime,
+    ) -> Result<CascadeRun, StateError> {
+        dispatch!(self, db => db.start_cascade(cascade, at).await)
+    }
+
+    /// A cascade run; `None` if there is none with this id.
+    pub async fn cascade_run(&self, run: RunId) -> Result<Option<CascadeRun>, StateError> {
+        dispatch!(self, db => db.cascade_run(run).await)
+    }
+
+    /// Runs not finished (to resume), oldest first.
+    pub async fn running_cascades(&self) -> Result<Vec<CascadeRun>, StateError> {
+        dispatch!(self, db => db.running_cascades().await)
+    }
+
+    /// A run's nodes by level, then image.
+    pub async fn cascade_nodes(&self, run: RunId) -> Result<Vec<CascadeNode>, StateError> {
+        dispatch!(self, db => db.cascade_nodes(run).await)
+    }
+
+    /// Claims a pending node of a running run: marks it `triggered` (counting an attempt)
+    /// and returns `true`, atomically, so exactly one claimer wins. `false` when the node
+    /// is not pending or the run is finished. Trigger the rebuild only after `true`; a
+    /// crash after the claim leaves the node `triggered`, never triggered twice.
+    pub async fn claim_node(
+        &self,
+        run: RunId,
+        image: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StateError> {
+        dispatch!(self, db => db.claim_node(run, image, at).await)
+    }
+
+    /// `triggered -> published`, with the rebuilt image's digest.
+    /// A node already published is left as is (a rerun); from any other state this is
+    /// [`StateError::InvalidTransition`].
+    pub async fn publish_node(
+        &self,
+        run: RunId,
+        image: &str,
+        digest: &Digest,
+        at: OffsetDateTime,
+    ) -> Result<(), StateError> {
+        dispatch!(self, db => db.publish_node(run, image, digest, at).await)
+    }
+
+    /// `pending | triggered -> failed`, with the error.
+    /// A node already failed is left as is (a rerun); from any other state this is
+    /// [`StateError::InvalidTransition`].
+    pub async fn fail_node(
+        &self,
+        run: RunId,
+        image: &str,
+        message: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), StateError> {
+        dispatch!(self, db => db.fail_node(run, image, message, at).await)
+    }
+
+    /// `pending -> skipped`, with the reason.
+    /// A node already skipped is left as is (a rerun); from any other state this is
+    /// [`StateError::InvalidTransition`].
+    pub async fn skip_node(
+        &self,
+        run: RunId,
+        image: &str,
+        reason: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), StateError> {
+        dispatch!(self, db => db.skip_node(run, image, reason, at).await)
+    }
+
+    /// `failed -> pending`, so the node can be claimed again; `false` if it was not
+    /// failed.
+    pub async fn retry_node(
+        &self,
+        run: RunId,
+        image: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StateError> {
+        dispatch!(self, db => db.retry_node(run, image, at).await)
+    }
+
+    /// Marks a running run finished. Finishing it again the same way is a no-op.
+    pub async fn finish_cascade(
+        &self,
+        run: RunId,
+        outcome: RunOutcome,
+        at: OffsetDateTime,
+    ) -> Result<(), StateError> {
+        dispatch!(self, db => db.finish_cascade(run, outcome, at).await)
+    }
+}

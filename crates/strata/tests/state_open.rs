@@ -1,0 +1,171 @@
+//! Opening the state database: it is created with its directory, migrations apply once,
+//! reopening keeps data, and files it cannot use (from a newer strata, damaged, someone
+//! else's SQLite database) are refused with errors naming the file.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use sqlx::{ConnectOptions, Connection};
+use strata::registry::TagKey;
+use strata::state::{Observation, SCHEMA_VERSION, State, StateError};
+use strata_core::reference::Digest;
+use time::OffsetDateTime;
+
+fn digest(fill: char) -> Digest {
+    format!("sha256:{}", fill.to_string().repeat(64))
+        .parse()
+        .unwrap()
+}
+
+fn tag() -> TagKey {
+    TagKey {
+        registry: "docker.io".into(),
+        repository: "library/python".into(),
+        tag: "3.12".into(),
+    }
+}
+
+fn at(seconds: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_700_000_000 + seconds).unwrap()
+}
+
+/// A raw connection, to look at or tamper with the file behind strata's back.
+async fn raw(path: &Path) -> sqlx::SqliteConnection {
+    sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .connect()
+        .await
+        .unwrap()
+}
+
+async fn applied_migrations(path: &Path) -> Vec<i64> {
+    let mut conn = raw(path).await;
+    let versions = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    versions
+}
+
+#[tokio::test]
+async fn open_creates_the_file_and_its_directory_and_migrates() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/state/state.db");
+    let state = State::open(&path).await.unwrap();
+    assert_eq!(state.path(), path);
+    state.close().await;
+    assert!(path.is_file());
+    assert_eq!(applied_migrations(&path).await, vec![SCHEMA_VERSION]);
+}
+
+#[tokio::test]
+async fn reopening_keeps_data_and_applies_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let state = State::open(&path).await.unwrap();
+    let first = state.record_observation(&tag(), &digest('a'), at(0)).await;
+    assert_eq!(first.unwrap(), Observation::New);
+    state.close().await;
+
+    for _ in 0..2 {
+        let state = State::open(&path).await.unwrap();
+        let current = state.current(&tag()).await.unwrap().unwrap();
+        assert_eq!(current.digest, digest('a'));
+        state.close().await;
+    }
+    assert_eq!(applied_migrations(&path).await, vec![SCHEMA_VERSION]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_opens_both_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let (a, b) = tokio::join!(State::open(&path), State::open(&path));
+    a.unwrap().close().await;
+    b.unwrap().close().await;
+    assert_eq!(applied_migrations(&path).await, vec![SCHEMA_VERSION]);
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_strata_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    State::open(&path).await.unwrap().close().await;
+    let mut conn = raw(&path).await;
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (9999, 'from the future', TRUE, x'00', 0)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+
+    let error = State::open(&path).await.unwrap_err();
+    let message = error.to_string();
+    assert!(
+        matches!(
+            error,
+            StateError::FutureSchema {
+                found: 9999,
+                supported: SCHEMA_VERSION,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(message.contains("newer"), "{message}");
+}
+
+#[tokio::test]
+async fn a_damaged_file_is_refused_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    std::fs::write(&path, "this is not a database\n".repeat(400)).unwrap();
+
+    let error = State::open(&path).await.unwrap_err();
+    let message = error.to_string();
+    assert!(
+        matches!(error, StateError::NotADatabase { .. }),
+        "{error:?}"
+    );
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    // The file is left alone for the user to inspect.
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "this is not a database\n".repeat(400)
+    );
+}
+
+#[tokio::test]
+async fn another_applications_sqlite_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.db");
+    let mut conn = raw(&path).await;
+    sqlx::query("CREATE TABLE notes (body TEXT)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+
+    let error = State::open(&path).await.unwrap_err();
+    assert!(
+        matches!(error, StateError::ForeignDatabase { .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("other.db"), "{error}");
+}
+
+#[tokio::test]
+async fn an_uncreatable_directory_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "").unwrap();
+
+    let error = State::open(&blocker.join("state.db")).await.unwrap_err();
+    assert!(matches!(error, StateError::CreateDir { .. }), "{error:?}");
+    assert!(error.to_string().contains("file"), "{error}");
+}
