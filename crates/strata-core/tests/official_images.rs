@@ -452,3 +452,20 @@ fn every_suggestion_is_a_listed_tag() {
     }
     assert!(suggested > 1500, "only {suggested} suggestions");
 }
+
+#[test]
+fn arbitrary_text_never_panics() {
+    // Real Dockerfiles are not library files: they must fail cleanly, and their words
+    // as tags must not upset the suggestion search.
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/dockerfiles/files");
+    let python = library().get("python").unwrap();
+    for file in fs::read_dir(dir).unwrap().take(100) {
+        let text = fs::read_to_string(file.unwrap().path()).unwrap_or_default();
+        let _ = Manifest::parse(&text);
+        let _ = strata_core::library::listed_tags(&text);
+        for word in text.split_whitespace().take(20) {
+            let _ = strata_core::library::successor(python, word);
+        }
+    }
+}

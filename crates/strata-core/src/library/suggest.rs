@@ -65,6 +65,21 @@ struct Candidate<'a> {
 }
 
 /// The successor of `tag` among `manifest`'s listed tags, if there is a sensible one.
+///
+/// - The variant is kept word for word (`-slim`, `-fpm-alpine`, `-windowsservercore`),
+///   except release names (`buster`, `jammy`, `alpine3.18`, `ltsc2019`, `iron`), which
+///   may advance to the oldest newer release still published, and build dates.
+/// - A versioned tag goes, in order, to the same major.minor (at the precision written:
+///   `3.12.0` -> `3.12.14`), else the same major's lowest newer line (`alpine:3.10` ->
+///   `3.21`), else the lowest newer major (`python:2.7` -> `3.10`, `postgres:9.6` ->
+///   `14`), named by the least precise tag that names that line alone (`3` names all of
+///   python 3, `14` only postgres 14). Older versions are never suggested.
+/// - A versionless tag (`jessie`, `slim-buster`) goes to the same words with release
+///   names advanced (`bullseye`, `slim-bookworm`).
+/// - Pre-releases (`rc`, `beta`, `ea`, `3.13.0rc1`) only succeed pre-releases, and a
+///   release of the same line is preferred (`3.13-rc-slim` -> `3.13-slim`).
+/// - When nothing matches, variant words the image no longer uses at all are dropped
+///   (`3.6-onbuild` -> `3.10`); otherwise there is no suggestion.
 pub fn successor(manifest: &Manifest, tag: &str) -> Option<String> {
     let target = anatomy(tag);
     let mut candidates = Vec::new();
