@@ -98,7 +98,7 @@ pub struct OfficialImagesArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum OfficialImagesCommand {
-    /// Walk the mainline history of every library/<image> file and write the removed-tags
+    /// Walk the mainline history of every `library/<image>` file and write the removed-tags
     /// index (when each tag appeared and when it was dropped).
     Index(OfficialImagesIndexArgs),
 }
