@@ -126,6 +126,20 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
+    /// Every code, in the order docs/skips.md documents them.
+    pub const CODES: &'static [&'static str] = &[
+        "build-stage",
+        "scratch",
+        "unresolved-variable",
+        "invalid-reference",
+        "templated",
+        "shared-arg",
+        "unrewritable",
+        "digest-only",
+        "built-here",
+        "conflicting-pins",
+    ];
+
     /// The stable kebab-case code.
     pub fn code(&self) -> &'static str {
         match self {
@@ -203,4 +217,47 @@ pub struct Extraction {
     pub occurrences: Vec<Occurrence>,
     pub skips: Vec<Skip>,
     pub errors: Vec<ExtractError>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SkipReason;
+
+    /// One value of every variant; the match makes a new variant a compile error here
+    /// until it is listed (and so documented).
+    fn every_reason() -> Vec<SkipReason> {
+        let all = vec![
+            SkipReason::BuildStage,
+            SkipReason::Scratch,
+            SkipReason::UnresolvedVariable { name: "X".into() },
+            SkipReason::InvalidReference { reason: "r".into() },
+            SkipReason::Templated,
+            SkipReason::SharedArg { name: "X".into() },
+            SkipReason::Unrewritable { reason: "r".into() },
+            SkipReason::DigestOnly,
+            SkipReason::BuiltHere,
+            SkipReason::ConflictingPins,
+        ];
+        for reason in &all {
+            match reason {
+                SkipReason::BuildStage
+                | SkipReason::Scratch
+                | SkipReason::UnresolvedVariable { .. }
+                | SkipReason::InvalidReference { .. }
+                | SkipReason::Templated
+                | SkipReason::SharedArg { .. }
+                | SkipReason::Unrewritable { .. }
+                | SkipReason::DigestOnly
+                | SkipReason::BuiltHere
+                | SkipReason::ConflictingPins => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn codes_lists_every_variant() {
+        let codes: Vec<&str> = every_reason().iter().map(SkipReason::code).collect();
+        assert_eq!(codes, SkipReason::CODES);
+    }
 }
