@@ -2,6 +2,7 @@
 //! extracting image occurrences from files, deciding and rewriting. Nothing here touches
 //! the filesystem, the network, a clock or a database: callers hand in bytes and get values.
 
+pub mod check;
 pub mod dockerfile;
 pub mod extract;
 pub mod graph;
@@ -11,3 +12,4 @@ pub mod plan;
 pub mod reference;
 pub mod rewrite;
 pub mod shell;
+pub mod update;

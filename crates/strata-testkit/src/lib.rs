@@ -65,6 +65,7 @@ mod access_log;
 mod bulk;
 mod check;
 mod config;
+pub mod hierarchy;
 mod image;
 mod index;
 mod jwt;

@@ -21,9 +21,21 @@ pub enum Command {
     /// Pin every image tag to the digest it points at now, in place
     /// (`python:3.12` -> `python:3.12@sha256:…`).
     Pin(PinArgs),
+    /// Move every pin whose tag now points at another image to the tag's current digest,
+    /// in place or (`--commit`, `--push`, `--pr`) on a branch per change set.
+    Update(UpdateArgs),
     /// Docker Official Images knowledge: build the removed-tags index from a
     /// docker-library/official-images checkout.
     OfficialImages(OfficialImagesArgs),
+    /// Fail on unpinned, moved, missing and unsupported image tags (exit 1), with
+    /// output for people, JSON, SARIF or GitHub annotations.
+    Check(CheckArgs),
+    /// Show the image hierarchy of the workspace (strata.toml `[workspace]`) and mark
+    /// every image whose base moved since it was built (exit 1 when any is stale).
+    Graph(GraphArgs),
+    /// Rebuild every managed image below IMAGE, level by level, each once its base's new
+    /// image is published (resumes an interrupted cascade for the same digest).
+    Cascade(CascadeArgs),
 }
 
 /// Output formats shared by the verbs.
@@ -83,6 +95,46 @@ pub struct PinArgs {
     pub registry_mirrors: Vec<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Print the changes as a unified diff and change nothing (exit 1 when something
+    /// would change).
+    #[arg(long, conflicts_with_all = ["commit", "push", "pr"])]
+    pub dry_run: bool,
+    /// Commit each change set on its branch (`strata/<image>-<tag>`) instead of writing
+    /// the working tree, which stays untouched.
+    #[arg(long)]
+    pub commit: bool,
+    /// Push the branches to `origin` (implies --commit).
+    #[arg(long)]
+    pub push: bool,
+    /// Open or update a pull request per branch on this forge (implies --push).
+    #[arg(long, value_enum, value_name = "FORGE")]
+    pub pr: Option<crate::forge::ForgeKind>,
+    /// The forge repository (default: the one the `origin` URL names).
+    #[arg(long, value_name = "OWNER/NAME", requires = "pr")]
+    pub repo: Option<String>,
+    /// Branch from the last commit even with uncommitted changes or a detached HEAD
+    /// (the working tree is never touched either way).
+    #[arg(long)]
+    pub allow_dirty: bool,
+    /// The state database (default: $STRATA_STATE, else state.db in the state directory).
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Read settings from this file instead of strata.toml in the scanned directory.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Look REGISTRY's tags up on HOST instead, a mirror serving the same content (the
+    /// references written are unchanged). Repeatable; overrides strata.toml.
+    #[arg(long = "registry-mirror", value_name = "REGISTRY=HOST")]
+    pub registry_mirrors: Vec<String>,
+}
+
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
@@ -113,4 +165,127 @@ pub struct OfficialImagesIndexArgs {
     /// Only index this image (repeatable; default: every library file the history has).
     #[arg(long = "image", value_name = "NAME")]
     pub images: Vec<String>,
+}
+
+/// `strata check` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum CheckFormat {
+    /// A table for people.
+    #[default]
+    Table,
+    /// The documented JSON shape (docs/checks.md).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other viewers.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: CheckFormat,
+    /// Send no network request: only the checks that need none (unpinned,
+    /// unsupported-tag, invalid references), e.g. in a pre-commit hook.
+    #[arg(long)]
+    pub offline: bool,
+    /// A Docker Official Images checkout or copy: `library/` and `removed-tags.json`
+    /// (overrides `[check] official_images`).
+    #[arg(long, value_name = "DIR")]
+    pub official_images: Option<PathBuf>,
+    /// Read settings from this file instead of strata.toml in the scanned directory.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The state database (default: $STRATA_STATE, else state.db in the state directory).
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// Look REGISTRY's tags up on HOST instead, a mirror serving the same content.
+    /// Repeatable; overrides strata.toml.
+    #[arg(long = "registry-mirror", value_name = "REGISTRY=HOST")]
+    pub registry_mirrors: Vec<String>,
+    /// Publish the findings as a GitHub check run (token from GITHUB_TOKEN).
+    #[arg(long, conflicts_with = "offline")]
+    pub github_check_run: bool,
+    /// The repository for the check run.
+    #[arg(long, value_name = "OWNER/NAME", env = "GITHUB_REPOSITORY")]
+    pub github_repository: Option<String>,
+    /// The commit for the check run.
+    #[arg(long, value_name = "SHA", env = "GITHUB_SHA")]
+    pub github_sha: Option<String>,
+}
+
+/// How `strata graph` draws the hierarchy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum GraphFormat {
+    /// An indented tree, bases above what is built on them.
+    #[default]
+    Tree,
+    /// Graphviz dot.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// Nodes and edges with their evidence, as JSON.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// The workspace directory, holding strata.toml (default: the current directory).
+    pub dir: Option<PathBuf>,
+    /// Read settings from this file instead of strata.toml in the workspace directory.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: GraphFormat,
+    /// Draw the tree with ASCII characters only.
+    #[arg(long)]
+    pub ascii: bool,
+    /// Follow builder stages and COPY --from sources too (default: strata.toml's `follow`).
+    #[arg(long)]
+    pub all_edges: bool,
+    /// The state database (default: $STRATA_STATE, else the state directory).
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CascadeArgs {
+    /// The base image whose change to carry down (e.g. org/python-base:3). Optional with
+    /// --resume, which then resumes every interrupted cascade.
+    #[arg(required_unless_present = "resume")]
+    pub image: Option<String>,
+    /// The workspace directory, holding strata.toml (default: the current directory).
+    #[arg(short = 'w', long, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    /// Read settings from this file instead of strata.toml in the workspace directory.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print the plan (levels, images, triggers) and trigger nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Resume interrupted cascades (all of them, or IMAGE's) and start no new one.
+    #[arg(long)]
+    pub resume: bool,
+    /// Rebuilds in flight at once (default: strata.toml, else 8).
+    #[arg(long, value_name = "N")]
+    pub parallel: Option<usize>,
+    /// Per-image limit from trigger to publication, e.g. 30m (default: strata.toml, else 1h).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Follow builder stages and COPY --from sources too (default: strata.toml's `follow`).
+    #[arg(long)]
+    pub all_edges: bool,
+    /// Output format of the final report.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// No progress lines on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// The state database (default: $STRATA_STATE, else the state directory).
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
 }

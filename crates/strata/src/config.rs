@@ -20,6 +20,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use strata_core::reference::grammar::match_domain;
 
+pub mod check;
+pub mod update;
+pub mod workspace;
+
 /// The file looked up in the scanned root when `--config` is not given.
 pub const FILE_NAME: &str = "strata.toml";
 
@@ -75,6 +79,12 @@ pub struct Config {
     /// The file it came from (`None`: defaults, no file).
     pub file: Option<PathBuf>,
     pub registry: RegistrySettings,
+    /// `[workspace]`: the repositories and images of the image hierarchy.
+    pub workspace: workspace::Workspace,
+    /// `[update]`: how `strata update` groups and proposes moved pins.
+    pub update: update::UpdateSettings,
+    /// `[check]`: the policy `strata check` applies.
+    pub check: check::CheckSettings,
 }
 
 /// `[registry]`.
@@ -106,6 +116,9 @@ impl Default for RegistrySettings {
 struct RawConfig {
     #[serde(default)]
     registry: RawRegistry,
+    workspace: Option<workspace::RawWorkspace>,
+    update: Option<update::RawUpdate>,
+    check: Option<check::RawCheck>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -149,9 +162,15 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
         message: err.to_string().trim_end().to_owned(),
     })?;
     let registry = validate_registry(raw.registry, file)?;
+    let workspace = workspace::validate(raw.workspace, file)?;
+    let update = update::validate(raw.update, file)?;
+    let check = check::validate(raw.check, file)?;
     Ok(Config {
         file: Some(file.to_owned()),
         registry,
+        workspace,
+        update,
+        check,
     })
 }
 

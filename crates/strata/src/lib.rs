@@ -3,17 +3,23 @@
 //! parses arguments, runs a command and maps the outcome to an exit code.
 
 pub mod apply;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod dirs;
 pub mod discover;
 pub mod forge;
+pub mod hierarchy;
+pub mod git;
 pub mod official_images;
 pub mod output;
 pub mod pin;
+pub mod rebuild;
 pub mod registry;
+pub mod report;
 pub mod resolve;
 pub mod scan;
 pub mod selection;
 pub mod state;
+pub mod update;

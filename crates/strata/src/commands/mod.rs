@@ -1,8 +1,12 @@
 //! One module per verb, each thin: turn arguments into options, call the pipeline, print.
 
+mod cascade;
+mod check;
+mod graph;
 mod official_images;
 mod pin;
 mod scan;
+mod update;
 
 use anyhow::Result;
 
@@ -23,6 +27,10 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Scan(args) => scan::run(&args),
         Command::Pin(args) => pin::run(&args),
+        Command::Update(args) => update::run(&args),
         Command::OfficialImages(args) => official_images::run(&args),
+        Command::Check(args) => check::run(&args),
+        Command::Graph(args) => graph::run(&args),
+        Command::Cascade(args) => cascade::run(&args),
     }
 }

@@ -43,6 +43,29 @@ impl RegistryClient {
         })
     }
 
+    /// Whether the registry still serves manifest `digest` in `reference`'s repository:
+    /// one `HEAD` by digest, never answered from the disk cache (the registry may have
+    /// deleted what the cache keeps). `Ok(false)` on 404.
+    pub async fn manifest_exists(
+        &self,
+        reference: &Reference,
+        digest: &Digest,
+    ) -> Result<bool, RegistryError> {
+        let registry = self.inner.registry(reference.domain());
+        let repository = reference.path();
+        let target = format!("{repository}@{digest}");
+        let path = format!("/v2/{repository}/manifests/{digest}");
+        let reply = self
+            .inner
+            .fetch(&registry, repository, &target, Kind::ManifestHead, &path)
+            .await?;
+        match self.inner.check(reply, &registry, repository, &target) {
+            Ok(_) => Ok(true),
+            Err(RegistryError::NotFound { .. }) => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+
     /// The platforms of the index `digest` (os/architecture/variant -> digest); empty for
     /// a single-platform manifest.
     pub async fn platforms(

@@ -1,0 +1,156 @@
+//! `strata cascade <image>`: rebuild every managed image below a base, level by level,
+//! through the configured triggers, resuming an interrupted run for the same digest.
+//! `--dry-run` prints the plan; `--resume` only resumes. Exit 0 when every image is on
+//! the new base, 2 when some failed (their subtrees skipped) or on errors.
+
+use std::io::{self, Write};
+
+use anyhow::{Context, Result, anyhow};
+use serde::Serialize;
+use strata_core::graph::{EdgeFilter, ImageRef, Plan};
+
+use super::exit;
+use super::graph::Session;
+use crate::cli::{CascadeArgs, Format};
+use crate::config::workspace::parse_duration;
+use crate::hierarchy::Hierarchy;
+use crate::rebuild::{self, Options, Report};
+
+pub(super) fn run(args: &CascadeArgs) -> Result<u8> {
+    let mut session = Session::new(args.workspace.as_deref(), args.config.as_deref())?;
+    if args.all_edges {
+        session.config.workspace.follow = EdgeFilter::All;
+    }
+    let root = args
+        .image
+        .as_deref()
+        .map(|text| ImageRef::parse(text).map_err(|e| anyhow!("{e}")))
+        .transpose()?;
+    let state = session.open_state(args.state.as_deref())?;
+    let hierarchy = session.hierarchy(Some(&state))?;
+    for warning in &hierarchy.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let follow = session.config.workspace.follow;
+    if args.dry_run {
+        let root = root.ok_or_else(|| anyhow!("--dry-run needs an IMAGE"))?;
+        let plan = hierarchy.graph.downstream(&root, follow)?;
+        return print_plan(&plan, &hierarchy, args.format).map(|()| exit::OK);
+    }
+    let options = Options {
+        quiet: args.quiet,
+        parallel: args.parallel,
+        timeout: args
+            .timeout
+            .as_deref()
+            .map(|t| parse_duration(t).map_err(|e| anyhow!("--timeout: {e}")))
+            .transpose()?,
+    };
+    let roots: Vec<ImageRef> = if args.resume {
+        let running = session.runtime.block_on(state.running_cascades())?;
+        let mut roots: Vec<ImageRef> = running
+            .iter()
+            .filter_map(|r| ImageRef::parse(&r.root_image).ok())
+            .filter(|r| root.as_ref().is_none_or(|wanted| wanted == r))
+            .collect();
+        roots.dedup();
+        if roots.is_empty() {
+            eprintln!("no interrupted cascade to resume");
+        }
+        roots
+    } else {
+        root.into_iter().collect()
+    };
+    let workspace = &session.config.workspace;
+    let mut reports = Vec::new();
+    for root in &roots {
+        let report = session
+            .runtime
+            .block_on(rebuild::run(&hierarchy, root, workspace, &session.client, &state, &options))
+            .with_context(|| format!("cascade from {}", root.familiar()))?;
+        reports.push(report);
+    }
+    session.runtime.block_on(state.close());
+    print_reports(&reports, args.format)?;
+    let failed = reports.iter().any(|r| r.failed() > 0);
+    Ok(if failed { exit::ERROR } else { exit::OK })
+}
+
+fn print_reports(reports: &[Report], format: Format) -> Result<()> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, reports).context("writing JSON")?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            for report in reports {
+                report.write_text(&mut out)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// One image of a dry-run plan.
+#[derive(Serialize)]
+struct Planned {
+    image: ImageRef,
+    level: usize,
+    bases: Vec<ImageRef>,
+    trigger: Option<String>,
+}
+
+fn print_plan(plan: &Plan, hierarchy: &Hierarchy, format: Format) -> Result<()> {
+    let planned: Vec<Planned> = plan
+        .images()
+        .map(|image| Planned {
+            image: image.clone(),
+            level: plan.level_of(image).unwrap_or(0),
+            bases: plan.parents(image).to_vec(),
+            trigger: hierarchy
+                .builds
+                .get(image)
+                .and_then(|b| b.trigger.as_ref())
+                .map(|t| t.describe()),
+        })
+        .collect();
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    if format == Format::Json {
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            root: &'a ImageRef,
+            levels: usize,
+            images: &'a [Planned],
+        }
+        let doc = Doc {
+            root: plan.root(),
+            levels: plan.levels().len(),
+            images: &planned,
+        };
+        serde_json::to_writer_pretty(&mut out, &doc).context("writing JSON")?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "cascade from {}: {} images in {} levels (dry run: nothing triggered)",
+        plan.root().familiar(),
+        plan.len(),
+        plan.levels().len()
+    )?;
+    for (at, level) in plan.levels().iter().enumerate() {
+        writeln!(out, "level {}:", at + 1)?;
+        for image in level {
+            let Some(p) = planned.iter().find(|p| &p.image == image) else { continue };
+            let bases: Vec<String> = p.bases.iter().map(ImageRef::familiar).collect();
+            let trigger = p.trigger.as_deref().unwrap_or("no trigger configured");
+            writeln!(out, "  {}  (on {})  {trigger}", image.familiar(), bases.join(", "))?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! `strata check`: scan, check (registries and state unless `--offline`), print the
+//! findings in the chosen format, optionally publish a GitHub check run. Exit 0 clean,
+//! 1 with error findings, 2 when something could not be checked (errors win).
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use super::exit;
+use crate::check::{self, Options, Report};
+use crate::cli::{CheckArgs, CheckFormat};
+use crate::config::{self, Config};
+use crate::forge::{ForgeConfig, ForgeKind, GitHub};
+use crate::registry::install_crypto_provider;
+use crate::report::{github, json, sarif, table};
+use crate::selection;
+
+pub(super) fn run(args: &CheckArgs) -> Result<u8> {
+    install_crypto_provider();
+    let root = scanned_root(&args.selection.paths);
+    let config = load_config(args, &root)?;
+    let results = selection::scan_selection(&args.selection)?;
+    let options = Options {
+        offline: args.offline,
+        official_images: args
+            .official_images
+            .clone()
+            .or_else(|| config.check.official_images.clone()),
+        registry: config.registry.clone(),
+        state: args.state.clone(),
+        root: root.clone(),
+        policy: config.check.policy.clone(),
+    };
+    let report = check::run(&results, &options)?;
+    print(args.format, &report, &options, &root)?;
+    let mut code = report.exit_code();
+    if publish_wanted(args, &config)
+        && let Err(err) = publish(args, &report)
+    {
+        eprintln!("error: publishing the check run: {err:#}");
+        code = exit::ERROR;
+    }
+    Ok(code)
+}
+
+fn print(format: CheckFormat, report: &Report, options: &Options, root: &Path) -> Result<()> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        CheckFormat::Table => {
+            table::write_table_report(&mut out, &mut io::stderr().lock(), report)?;
+        }
+        CheckFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &json::check_json(report))
+                .context("writing JSON")?;
+            writeln!(out)?;
+        }
+        CheckFormat::Sarif => {
+            let log = sarif::sarif(report, &options.policy, Some(root));
+            serde_json::to_writer_pretty(&mut out, &log).context("writing SARIF")?;
+            writeln!(out)?;
+        }
+        CheckFormat::Github => github::write_annotations(&mut out, report)?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `--github-check-run`, or `github_check_run = true` when running in GitHub Actions
+/// (never offline: publishing is a network request).
+fn publish_wanted(args: &CheckArgs, config: &Config) -> bool {
+    if args.github_check_run {
+        return true;
+    }
+    if !config.check.github_check_run {
+        return false;
+    }
+    if args.offline {
+        eprintln!("note: not publishing a check run with --offline");
+        return false;
+    }
+    let in_actions = args.github_repository.is_some() && args.github_sha.is_some();
+    if !in_actions {
+        eprintln!("note: not publishing a check run: GITHUB_REPOSITORY and GITHUB_SHA unset");
+    }
+    in_actions
+}
+
+fn publish(args: &CheckArgs, report: &Report) -> Result<()> {
+    let (Some(repo), Some(sha)) = (&args.github_repository, &args.github_sha) else {
+        bail!(
+            "a check run needs --github-repository and --github-sha (or GITHUB_REPOSITORY and GITHUB_SHA)"
+        );
+    };
+    let forge = GitHub::new(ForgeConfig::from_environment(ForgeKind::GitHub)?)?;
+    let run = github::check_run(report);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let created = runtime.block_on(forge.create_check_run(repo, sha, &run))?;
+    eprintln!("published check run {}", created.url);
+    Ok(())
+}
+
+/// `--config FILE`, else `strata.toml` in the scanned root; `--registry-mirror` flags
+/// override the file's mirrors.
+fn load_config(args: &CheckArgs, root: &Path) -> Result<Config> {
+    let mut config = config::load(args.config.as_deref(), root)?;
+    for flag in &args.registry_mirrors {
+        let (from, to) =
+            config::parse_mirror(flag).map_err(|e| anyhow!("--registry-mirror: {e}"))?;
+        config.registry.mirrors.insert(from, to);
+    }
+    Ok(config)
+}
+
+/// The directory whose `strata.toml` applies and that paths are shown relative to: the
+/// first path named (its directory, for a file), else the current directory.
+fn scanned_root(paths: &[PathBuf]) -> PathBuf {
+    match paths.first() {
+        None => PathBuf::from("."),
+        Some(path) if path.is_dir() => path.clone(),
+        Some(path) => match path.parent() {
+            Some(parent) if parent != Path::new("") => parent.to_owned(),
+            _ => PathBuf::from("."),
+        },
+    }
+}

@@ -1,0 +1,90 @@
+//! `strata update`: rewrite every pin whose tag moved to the tag's current digest, in
+//! the working tree or (`--commit`) on a branch per change set, optionally pushed
+//! (`--push`) and proposed as a pull request (`--pr`). Exit 0 when done (also when files
+//! changed), 1 when `--dry-run` found changes, 2 when anything failed (the rest is still
+//! done).
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow};
+
+use super::exit;
+use crate::cli::{Format, UpdateArgs};
+use crate::config::{self, Config};
+use crate::registry::install_crypto_provider;
+use crate::update::{self, Options, report, table};
+use crate::{dirs, selection, state};
+
+pub(super) fn run(args: &UpdateArgs) -> Result<u8> {
+    install_crypto_provider();
+    let root = scanned_root(&args.selection.paths);
+    let config = load_config(args, &root)?;
+    let options = Options {
+        root,
+        scan: selection::scan_options(&args.selection),
+        dry_run: args.dry_run,
+        commit: args.commit || args.push || args.pr.is_some(),
+        push: args.push || args.pr.is_some(),
+        forge: args.pr,
+        repo: args.repo.clone(),
+        allow_dirty: args.allow_dirty,
+        state: state::state_path(args.state.as_deref()).context("locating the state database")?,
+        grouping: config.update.group,
+        labels: config.update.labels.clone(),
+        registry: config.registry.clone(),
+        cache_dir: dirs::cache_dir().map(|d| d.join("registry")),
+    };
+    let results = selection::scan_selection(&args.selection)?;
+    let run = update::run(&options, results)?;
+    let doc = report::json(&run, args.dry_run);
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match (args.format, args.dry_run) {
+        (Format::Json, _) => {
+            serde_json::to_writer_pretty(&mut out, &doc).context("writing JSON")?;
+            writeln!(out)?;
+        }
+        (Format::Table, true) => {
+            // The diff alone on stdout (it applies with `git apply`); the report beside it.
+            for changed in &doc.changed_files {
+                out.write_all(changed.diff.as_deref().unwrap_or_default().as_bytes())?;
+            }
+            table::write(&mut io::stderr().lock(), &doc)?;
+        }
+        (Format::Table, false) => table::write(&mut out, &doc)?,
+    }
+    out.flush()?;
+    Ok(if doc.summary.failed > 0 || doc.summary.groups_failed > 0 {
+        exit::ERROR
+    } else if args.dry_run && doc.summary.updated > 0 {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
+}
+
+/// `--config FILE`, else `strata.toml` in the scanned root; `--registry-mirror` flags
+/// override the file's mirrors.
+fn load_config(args: &UpdateArgs, root: &Path) -> Result<Config> {
+    let mut config = config::load(args.config.as_deref(), root)?;
+    for flag in &args.registry_mirrors {
+        let (from, to) =
+            config::parse_mirror(flag).map_err(|e| anyhow!("--registry-mirror: {e}"))?;
+        config.registry.mirrors.insert(from, to);
+    }
+    Ok(config)
+}
+
+/// The directory whose `strata.toml` and git repository apply: the first path named
+/// (its directory, for a file), else the current directory.
+fn scanned_root(paths: &[PathBuf]) -> PathBuf {
+    match paths.first() {
+        None => PathBuf::from("."),
+        Some(path) if path.is_dir() => path.clone(),
+        Some(path) => match path.parent() {
+            Some(parent) if parent != Path::new("") => parent.to_owned(),
+            _ => PathBuf::from("."),
+        },
+    }
+}

@@ -1,0 +1,21 @@
+//! act stage: rebuild cascades. When a base image moves, every managed image below it is
+//! rebuilt level by level — each only after its bases' new images are published, and
+//! verified to be built on them — by its configured trigger. Progress lives in the state
+//! database so an interrupted cascade resumes without triggering anything twice.
+//!
+//! - [`cascade::run_from`]: the whole thing for one root (what `update` calls);
+//!   [`cascade::run`] over a hierarchy already built (what `strata cascade` calls).
+//! - `trigger`: commands, webhooks, GitHub and GitLab dispatches.
+//! - `wait`: polling the registry until an image is out on its new base.
+//!
+//! Which images exist and what they build on is `crate::hierarchy`'s; the order is the
+//! core graph's [`Plan`](strata_core::graph::Plan).
+
+pub mod cascade;
+pub mod report;
+mod runner;
+pub mod trigger;
+pub mod wait;
+
+pub use cascade::{Options, run, run_from};
+pub use report::{NodeReport, Report, Status};

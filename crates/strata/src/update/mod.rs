@@ -1,0 +1,345 @@
+//! decide + act + record stages of `strata update`, driven: looks up the tag of every
+//! pinned reference, records each answer as an observation, rewrites the pins whose tag
+//! moved (in the working tree, or as commits on a branch per change set), and with
+//! `--push`/`--pr` pushes the branches and opens or updates their pull requests.
+//! Printing is the command's job (`report`).
+//!
+//! Order of work, so that a run stopped anywhere is finished by the next one: checks on
+//! the repository and forge settings first (nothing is looked up for a run that cannot
+//! finish), then lookups and observations, then per change set: commit, record the
+//! proposal, push (with a lease), record the commit, open or update the pull request,
+//! record it, close the superseded ones. One failing change set never stops the others.
+
+pub mod commit;
+pub mod decide;
+pub mod details;
+pub mod message;
+pub mod propose;
+pub mod remote;
+pub mod report;
+pub mod table;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use strata_core::update::{BaseMove, Group, Grouping, group};
+use time::OffsetDateTime;
+
+use self::commit::{Built, Repository, Settled, Step};
+use self::decide::FileOutcome;
+use self::details::MoveDetails;
+use self::message::MoveText;
+use self::propose::{Proposed, Request, Target};
+use crate::config::RegistrySettings;
+use crate::discover::SourceFile;
+use crate::forge::ForgeKind;
+use crate::registry::{RegistryClient, Stats, TagKey};
+use crate::resolve::{self, Lookups};
+use crate::scan::{FileScan, ScanOptions};
+use crate::state::{self, Observation, State};
+
+/// What one run does.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The scanned root: the repository is the one containing it.
+    pub root: PathBuf,
+    pub scan: ScanOptions,
+    /// Decide only: write, commit and push nothing.
+    pub dry_run: bool,
+    /// Commit each change set on its branch instead of writing the working tree.
+    pub commit: bool,
+    /// Push the branches (implies `commit`).
+    pub push: bool,
+    /// Open pull requests there (implies `push`).
+    pub forge: Option<ForgeKind>,
+    /// The forge repository (`owner/name`), instead of the one `origin` names.
+    pub repo: Option<String>,
+    pub allow_dirty: bool,
+    /// The state database.
+    pub state: PathBuf,
+    pub grouping: Grouping,
+    pub labels: Vec<String>,
+    pub registry: RegistrySettings,
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// What happened to one change set.
+#[derive(Debug, Clone)]
+pub struct GroupOutcome {
+    pub group: Group,
+    /// When strata first saw each move's tag at its new digest (same order as moves).
+    pub first_seen: Vec<Option<OffsetDateTime>>,
+    /// Where the branch ended up (with `--commit`).
+    pub branch: Option<Settled>,
+    /// New commits made.
+    pub commits: usize,
+    /// `Some(true)` pushed, `Some(false)` the remote had it already.
+    pub pushed: Option<bool>,
+    pub pull_request: Option<Proposed>,
+    pub notes: Vec<String>,
+    pub error: Option<String>,
+}
+
+/// Everything a run did.
+#[derive(Debug)]
+pub struct Run {
+    pub outcomes: Vec<FileOutcome>,
+    pub groups: Vec<GroupOutcome>,
+    pub lookups: Lookups,
+    pub stats: Stats,
+    /// The updates went to branches (`--commit`), not the working tree.
+    pub committed: bool,
+}
+
+/// Runs the pipeline on scanned files.
+pub fn run(options: &Options, results: Vec<FileScan>) -> Result<Run> {
+    let commit = options.commit || options.push || options.forge.is_some();
+    let repo = if commit && !options.dry_run {
+        Some(commit::open(&options.root, options.allow_dirty)?)
+    } else {
+        None
+    };
+    let target = match (&repo, options.forge) {
+        (Some(repo), Some(kind)) => Some(propose::connect(kind, options.repo.as_deref(), repo)?),
+        _ => None,
+    };
+    let top = repo
+        .as_ref()
+        .map_or(options.root.clone(), |r| r.git.top().to_path_buf());
+    state::ensure_outside(&options.state, &top)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let state = State::open(&options.state)
+            .await
+            .with_context(|| format!("opening the state database {}", options.state.display()))?;
+        let pipeline = Pipeline {
+            options,
+            repo: repo.as_ref(),
+            target: target.as_ref(),
+            state: &state,
+            client: None,
+            at: OffsetDateTime::now_utc(),
+        };
+        let run = pipeline.run(results).await;
+        state.close().await;
+        run
+    })
+}
+
+/// What every stage of one run shares.
+struct Pipeline<'a> {
+    options: &'a Options,
+    repo: Option<&'a Repository>,
+    target: Option<&'a Target>,
+    state: &'a State,
+    client: Option<RegistryClient>,
+    at: OffsetDateTime,
+}
+
+impl Pipeline<'_> {
+    async fn run(mut self, results: Vec<FileScan>) -> Result<Run> {
+        let needed = decide::needed(&results);
+        let lookups = if needed.is_empty() {
+            Lookups::default()
+        } else {
+            let cache = self.options.cache_dir.clone();
+            let client = resolve::client(&self.options.registry, cache)?;
+            let lookups = resolve::look_up(&client, needed, false).await;
+            self.client = Some(client);
+            lookups
+        };
+        let since = self.observe(&lookups).await?;
+        let mut outcomes = decide::decide(results, &lookups, &self.options.scan);
+        let groups = group(decide::found(&outcomes), self.options.grouping);
+        if !self.options.dry_run && self.repo.is_none() {
+            decide::write(&mut outcomes);
+        }
+        let mut done = Vec::with_capacity(groups.len());
+        for group in groups {
+            let first_seen = group
+                .moves
+                .iter()
+                .map(|m| {
+                    TagKey::of(&m.base)
+                        .ok()
+                        .and_then(|k| since.get(&k).copied())
+                })
+                .collect();
+            let mut outcome = GroupOutcome {
+                group,
+                first_seen,
+                branch: None,
+                commits: 0,
+                pushed: None,
+                pull_request: None,
+                notes: Vec::new(),
+                error: None,
+            };
+            if let Some(repo) = self.repo
+                && let Err(err) = self.propose(repo, &outcomes, &mut outcome).await
+            {
+                outcome.error = Some(format!("{err:#}"));
+            }
+            done.push(outcome);
+        }
+        let stats = self
+            .client
+            .as_ref()
+            .map(RegistryClient::stats)
+            .unwrap_or_default();
+        Ok(Run {
+            outcomes,
+            groups: done,
+            lookups,
+            stats,
+            committed: self.repo.is_some(),
+        })
+    }
+
+    /// Records every successful lookup; returns since when each tag has pointed at its
+    /// current digest (as strata saw it).
+    async fn observe(&self, lookups: &Lookups) -> Result<HashMap<TagKey, OffsetDateTime>> {
+        let mut since = HashMap::new();
+        let mut keys: Vec<_> = lookups.tags.iter().collect();
+        keys.sort_by(|a, b| a.0.cmp(b.0));
+        for (key, result) in keys {
+            let Ok(resolved) = result else { continue };
+            let observation = self
+                .state
+                .record_observation(key, &resolved.digest, self.at)
+                .await
+                .with_context(|| format!("recording what {key} points at"))?;
+            let at = match observation {
+                Observation::New | Observation::Outdated { .. } => self.at,
+                Observation::Unchanged { since } => since,
+                Observation::Moved(moved) => moved.observed_at,
+            };
+            since.insert(key.clone(), at);
+        }
+        Ok(since)
+    }
+
+    /// Commits, pushes and proposes one change set.
+    async fn propose(
+        &self,
+        repo: &Repository,
+        outcomes: &[FileOutcome],
+        outcome: &mut GroupOutcome,
+    ) -> Result<()> {
+        let mut notes = Vec::new();
+        let mut texts = Vec::new();
+        let mut steps = Vec::new();
+        for (mv, first_seen) in outcome.group.moves.iter().zip(&outcome.first_seen) {
+            let files = files_of(repo, outcomes, mv, &mut notes);
+            let text = MoveText {
+                mv,
+                files: files
+                    .iter()
+                    .map(|(_, path, lines)| (path.clone(), lines.clone()))
+                    .collect(),
+                first_seen: *first_seen,
+                details: self.details(mv).await,
+            };
+            steps.push(Step {
+                mv,
+                files: files
+                    .into_iter()
+                    .map(|(file, path, _)| (file, path))
+                    .collect(),
+                message: message::commit_message(&text),
+            });
+            texts.push(text);
+        }
+        let group = &outcome.group;
+        let built = commit::build(repo, &steps, &self.options.scan, &mut notes);
+        outcome.notes.append(&mut notes);
+        let Some(built) = built? else {
+            outcome
+                .notes
+                .push("nothing to commit: the base commit has none of these pins".into());
+            return Ok(());
+        };
+        let push = self.options.push || self.target.is_some();
+        let remote = if push {
+            commit::remote_tip(repo, &group.branch)?
+        } else {
+            None
+        };
+        let settled = commit::settle(repo, &group.branch, &built, remote.as_deref())?;
+        outcome.commits = new_commits(&settled, &built);
+        outcome.branch = Some(settled.clone());
+        if !push {
+            return Ok(());
+        }
+        if let Some(target) = self.target {
+            propose::record_draft(self.state, target, group, self.at).await?;
+        }
+        outcome.pushed = Some(commit::push(
+            repo,
+            &group.branch,
+            &settled.tip,
+            remote.as_deref(),
+        )?);
+        let Some(target) = self.target else {
+            return Ok(());
+        };
+        let key = propose::key(target, group);
+        self.state
+            .record_commit(&key, &settled.tip, self.at)
+            .await?;
+        let request = Request {
+            group,
+            base: repo.base_branch.as_deref(),
+            title: group.title(),
+            body: message::pull_request_body(group, &texts),
+            labels: &self.options.labels,
+        };
+        outcome.pull_request = Some(propose::open(self.state, target, &request, self.at).await?);
+        Ok(())
+    }
+
+    /// What the registry says about both digests of a move, for pull requests only.
+    async fn details(&self, mv: &BaseMove) -> MoveDetails {
+        match (&self.client, self.target) {
+            (Some(client), Some(_)) => details::fetch(client, mv).await,
+            _ => MoveDetails::default(),
+        }
+    }
+}
+
+/// The files a move changes: each with its repository-relative path and the lines
+/// changed. Files outside the repository become notes.
+fn files_of<'a>(
+    repo: &Repository,
+    outcomes: &'a [FileOutcome],
+    mv: &BaseMove,
+    notes: &mut Vec<String>,
+) -> Vec<(&'a SourceFile, String, Vec<usize>)> {
+    let mut out = Vec::new();
+    for outcome in mv.files.iter().filter_map(|&i| outcomes.get(i)) {
+        let Some(path) = repo.relative(&outcome.file.path) else {
+            notes.push(format!(
+                "{} is outside the repository; not committed",
+                outcome.file.display
+            ));
+            continue;
+        };
+        let lines: BTreeSet<usize> = decide::moved_entries(outcome, mv)
+            .iter()
+            .map(|e| e.occurrence.line)
+            .collect();
+        out.push((&outcome.file, path, lines.into_iter().collect()));
+    }
+    out
+}
+
+fn new_commits(settled: &Settled, built: &Built) -> usize {
+    match settled.status {
+        commit::BranchStatus::Unchanged => 0,
+        _ => built.commits,
+    }
+}

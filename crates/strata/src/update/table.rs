@@ -1,0 +1,192 @@
+//! act stage, for reading: the people's view of a `strata update` run — moved pins,
+//! branches and pull requests, skips and failures, a summary — rendered from the JSON
+//! document `report` builds. Writes text to the writer it is given; decides nothing.
+
+use std::io::{self, Write};
+
+use strata_core::reference::Reference;
+use strata_core::update::short_digest;
+
+use super::report::UpdateJson;
+use crate::output::write_table;
+
+/// The people's view of the same document.
+pub fn write(out: &mut dyn Write, doc: &UpdateJson) -> io::Result<()> {
+    let short = |digest: &str| match digest.parse() {
+        Ok(d) => short_digest(&d),
+        Err(_) => digest.to_owned(),
+    };
+    let updated: Vec<Vec<String>> = doc
+        .updates
+        .iter()
+        .map(|u| {
+            let reference = match Reference::parse_normalized(&u.reference) {
+                Ok(r) => r.without_digest().familiar_string(),
+                Err(_) => u.reference.clone(),
+            };
+            let text = match &u.arg {
+                Some(arg) => format!("{reference} (ARG {arg})"),
+                None => reference,
+            };
+            vec![
+                format!("{}:{}", u.file, u.line),
+                text,
+                short(&u.from),
+                short(&u.to),
+            ]
+        })
+        .collect();
+    if !updated.is_empty() {
+        let header = if doc.dry_run {
+            "WOULD UPDATE"
+        } else {
+            "UPDATED"
+        };
+        write_table(out, &[header, "TAG", "FROM", "TO"], &updated)?;
+    }
+    write_groups(out, doc)?;
+    let skipped = write_problems(out, doc)?;
+    let s = &doc.summary;
+    let changed = if doc.committed {
+        let count = |status: &str| {
+            doc.groups
+                .iter()
+                .filter(|g| g.status == Some(status))
+                .count()
+        };
+        format!(
+            "{} branches ({} created, {} updated, {} unchanged)",
+            doc.groups.len(),
+            count("created"),
+            count("updated"),
+            count("unchanged")
+        )
+    } else {
+        let verb = if doc.dry_run {
+            "would change"
+        } else {
+            "changed"
+        };
+        format!("{} of {} files {verb}", s.files_changed, s.files_scanned)
+    };
+    writeln!(
+        out,
+        "\n{} {}, {} current, {} not pinned, {} skipped, {} failed; {changed}",
+        s.updated,
+        if doc.dry_run {
+            "would update"
+        } else {
+            "updated"
+        },
+        s.current,
+        s.not_pinned,
+        skipped,
+        s.failed,
+    )?;
+    let requests: Vec<String> = doc
+        .registries
+        .iter()
+        .map(|(name, r)| format!("{name} {}", r.requests))
+        .collect();
+    if !requests.is_empty() {
+        writeln!(out, "registry requests: {}", requests.join(", "))?;
+    }
+    Ok(())
+}
+
+fn write_groups(out: &mut dyn Write, doc: &UpdateJson) -> io::Result<()> {
+    let committed = doc
+        .groups
+        .iter()
+        .any(|g| g.status.is_some() || g.error.is_some());
+    if !committed {
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = doc
+        .groups
+        .iter()
+        .map(|g| {
+            let status = match (&g.error, g.status) {
+                (Some(_), _) => "failed".to_owned(),
+                (None, Some(status)) => status.to_owned(),
+                (None, None) => "-".to_owned(),
+            };
+            let pushed = match g.pushed {
+                Some(true) => "pushed",
+                Some(false) => "up to date",
+                None => "-",
+            };
+            let pull = g.pull_request.as_ref().map_or("-".to_owned(), |p| {
+                format!("#{} {} {}", p.number, p.outcome, p.url)
+            });
+            vec![
+                g.branch.clone(),
+                g.title.clone(),
+                status,
+                pushed.to_owned(),
+                pull,
+            ]
+        })
+        .collect();
+    writeln!(out)?;
+    write_table(
+        out,
+        &["BRANCH", "CHANGE", "STATUS", "REMOTE", "PULL REQUEST"],
+        &rows,
+    )?;
+    for g in &doc.groups {
+        for note in &g.notes {
+            writeln!(out, "note: {}: {note}", g.branch)?;
+        }
+        for closed in g.pull_request.iter().flat_map(|p| &p.superseded) {
+            writeln!(
+                out,
+                "note: {}: closed superseded pull request #{closed}",
+                g.branch
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The skips and failures; returns how many skips were shown.
+fn write_problems(out: &mut dyn Write, doc: &UpdateJson) -> io::Result<usize> {
+    let skipped: Vec<Vec<String>> = doc
+        .skips
+        .iter()
+        // Build stages and `scratch` are not images: only JSON lists them.
+        .filter(|s| s.code != "build-stage" && s.code != "scratch")
+        .map(|s| {
+            vec![
+                format!("{}:{}", s.file, s.line),
+                s.code.to_owned(),
+                s.text.clone(),
+            ]
+        })
+        .collect();
+    if !skipped.is_empty() {
+        writeln!(out)?;
+        write_table(out, &["SKIPPED", "CODE", "TEXT"], &skipped)?;
+    }
+    let mut failed: Vec<Vec<String>> = doc
+        .errors
+        .iter()
+        .map(|e| {
+            vec![
+                format!("{}:{}", e.file, e.line),
+                e.reference.clone().unwrap_or_default(),
+                e.message.clone(),
+            ]
+        })
+        .collect();
+    for g in &doc.groups {
+        if let Some(error) = &g.error {
+            failed.push(vec![g.branch.clone(), g.key.clone(), error.clone()]);
+        }
+    }
+    if !failed.is_empty() {
+        writeln!(out)?;
+        write_table(out, &["FAILED", "REFERENCE", "ERROR"], &failed)?;
+    }
+    Ok(skipped.len())
+}
