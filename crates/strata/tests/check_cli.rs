@@ -71,7 +71,7 @@ async fn unpinned_references_fail_the_check_until_pinned() {
         table.stdout
     );
     assert!(
-        table.stdout.contains("10 errors, 1 warnings"),
+        table.stdout.contains("10 errors, 1 warning,"),
         "{}",
         table.stdout
     );

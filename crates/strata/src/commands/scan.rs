@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 
 use super::exit;
 use crate::cli::{Format, ScanArgs};
-use crate::output::{scan_json, write_table};
+use crate::output::{count, scan_json, write_table};
 use crate::selection;
 
 pub(super) fn run(args: &ScanArgs) -> Result<u8> {
@@ -72,10 +72,11 @@ fn print_table(out: &mut dyn Write, results: &[crate::scan::FileScan]) -> Result
     }
     writeln!(
         out,
-        "\n{} references, {} skipped, {} errors in {files} files",
-        rows.len(),
+        "\n{}, {} skipped, {} in {}",
+        count(rows.len(), "reference"),
         skipped.len(),
-        errors.len()
+        count(errors.len(), "error"),
+        count(files, "file")
     )?;
     Ok(())
 }

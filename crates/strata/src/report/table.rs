@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use strata_core::check::Severity;
 
 use crate::check::Report;
-use crate::output::write_table;
+use crate::output::{count, write_table};
 
 /// Writes the findings table and summary to `out` and problems to `err`.
 pub fn write_table_report(
@@ -46,8 +46,12 @@ pub fn write_table_report(
         report.count(Severity::Note),
     );
     let mut line = format!(
-        "{errors} errors, {warnings} warnings, {notes} notes in {} references, {} files",
-        report.references, report.files
+        "{}, {}, {} in {}, {}",
+        count(errors, "error"),
+        count(warnings, "warning"),
+        count(notes, "note"),
+        count(report.references, "reference"),
+        count(report.files, "file")
     );
     if report.ignored > 0 {
         line += &format!("; {} ignored by policy", report.ignored);
