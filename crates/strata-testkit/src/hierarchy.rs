@@ -71,14 +71,26 @@ pub struct Rebuilt {
 /// become the new image's first layers, one layer derived from `seed` is added, and the
 /// base annotations (manifest annotations for OCI, config labels always) name the base.
 /// The child keeps its current manifest format (Docker when it has none yet).
-pub async fn rebuild_on_current(seeder: &Seeder, child: &Target, base: &Target, seed: &str) -> Result<Rebuilt> {
+pub async fn rebuild_on_current(
+    seeder: &Seeder,
+    child: &Target,
+    base: &Target,
+    seed: &str,
+) -> Result<Rebuilt> {
     let (base_type, base_bytes) = seeder.get_manifest(&base.repo, &base.tag).await?;
     let base_digest = sha256_digest(&base_bytes);
     let base_manifest: Value = serde_json::from_slice(&base_bytes).context("base manifest")?;
     if !base_type.contains("manifest") || base_manifest.get("config").is_none() {
-        bail!("{}:{} is not a single-platform image ({base_type})", base.repo, base.tag);
+        bail!(
+            "{}:{} is not a single-platform image ({base_type})",
+            base.repo,
+            base.tag
+        );
     }
-    let config_digest = base_manifest["config"]["digest"].as_str().unwrap_or_default().to_owned();
+    let config_digest = base_manifest["config"]["digest"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let config_bytes = fetch_blob(seeder, &base.repo, &config_digest).await?;
     let mut config: Value = serde_json::from_slice(&config_bytes).context("base config")?;
     let oci = match seeder.get_manifest(&child.repo, &child.tag).await {
@@ -99,7 +111,10 @@ pub async fn rebuild_on_current(seeder: &Seeder, child: &Target, base: &Target, 
     labels[BASE_DIGEST] = Value::String(base_digest.clone());
     let config_bytes = serde_json::to_vec(&config)?;
     // Parent layers are mounted from the parent's repository: no bytes move.
-    let mut layers: Vec<Value> = base_manifest["layers"].as_array().cloned().unwrap_or_default();
+    let mut layers: Vec<Value> = base_manifest["layers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     for parent_layer in &layers {
         let digest = parent_layer["digest"].as_str().unwrap_or_default();
         mount(seeder, &child.repo, digest, &base.repo).await?;
@@ -107,14 +122,23 @@ pub async fn rebuild_on_current(seeder: &Seeder, child: &Target, base: &Target, 
     seeder.push_blob(&child.repo, &layer.bytes).await?;
     seeder.push_blob(&child.repo, &config_bytes).await?;
     let (manifest_type, config_type, layer_type) = if oci {
-        (media_type::OCI_MANIFEST, media_type::OCI_CONFIG, media_type::OCI_LAYER)
+        (
+            media_type::OCI_MANIFEST,
+            media_type::OCI_CONFIG,
+            media_type::OCI_LAYER,
+        )
     } else {
-        (media_type::DOCKER_MANIFEST, media_type::DOCKER_CONFIG, media_type::DOCKER_LAYER)
+        (
+            media_type::DOCKER_MANIFEST,
+            media_type::DOCKER_CONFIG,
+            media_type::DOCKER_LAYER,
+        )
     };
     for parent_layer in &mut layers {
         parent_layer["mediaType"] = Value::String(layer_type.to_owned());
     }
-    layers.push(json!({"mediaType": layer_type, "size": layer.bytes.len(), "digest": layer.digest}));
+    layers
+        .push(json!({"mediaType": layer_type, "size": layer.bytes.len(), "digest": layer.digest}));
     let mut manifest = json!({
         "schemaVersion": 2,
         "mediaType": manifest_type,
@@ -122,12 +146,21 @@ pub async fn rebuild_on_current(seeder: &Seeder, child: &Target, base: &Target, 
         "layers": layers,
     });
     if oci {
-        let annotations: BTreeMap<&str, &str> = [(BASE_NAME, base_name.as_str()), (BASE_DIGEST, base_digest.as_str())].into();
+        let annotations: BTreeMap<&str, &str> = [
+            (BASE_NAME, base_name.as_str()),
+            (BASE_DIGEST, base_digest.as_str()),
+        ]
+        .into();
         manifest["annotations"] = json!(annotations);
     }
     let bytes = serde_json::to_vec(&manifest)?;
-    let digest = seeder.push_manifest(&child.repo, &child.tag, manifest_type, &bytes).await?;
-    Ok(Rebuilt { base_digest, digest })
+    let digest = seeder
+        .push_manifest(&child.repo, &child.tag, manifest_type, &bytes)
+        .await?;
+    Ok(Rebuilt {
+        base_digest,
+        digest,
+    })
 }
 
 async fn fetch_blob(seeder: &Seeder, repo: &str, digest: &str) -> Result<Vec<u8>> {
@@ -141,9 +174,15 @@ async fn fetch_blob(seeder: &Seeder, repo: &str, digest: &str) -> Result<Vec<u8>
 
 async fn mount(seeder: &Seeder, repo: &str, digest: &str, from: &str) -> Result<()> {
     let url = format!("/v2/{repo}/blobs/uploads/?mount={digest}&from={from}");
-    let resp = seeder.request(Method::POST, &url, &[repo, from]).send().await?;
+    let resp = seeder
+        .request(Method::POST, &url, &[repo, from])
+        .send()
+        .await?;
     if resp.status() != reqwest::StatusCode::CREATED {
-        bail!("mounting {digest} from {from} into {repo}: {}", resp.status());
+        bail!(
+            "mounting {digest} from {from} into {repo}: {}",
+            resp.status()
+        );
     }
     Ok(())
 }
@@ -195,8 +234,14 @@ mod tests {
         assert!(selected("*", "x"));
         assert!(selected("a, org/vumi", "127.0.0.1:1/org/vumi:1"));
         assert!(!selected("", "x"));
-        assert_eq!(sleep_for("vumi=50,*=5", "h/org/vumi:1"), Some(Duration::from_millis(50)));
-        assert_eq!(sleep_for("vumi=50,*=5", "h/other:1"), Some(Duration::from_millis(5)));
+        assert_eq!(
+            sleep_for("vumi=50,*=5", "h/org/vumi:1"),
+            Some(Duration::from_millis(50))
+        );
+        assert_eq!(
+            sleep_for("vumi=50,*=5", "h/other:1"),
+            Some(Duration::from_millis(5))
+        );
         assert_eq!(sleep_for("", "x"), None);
     }
 }

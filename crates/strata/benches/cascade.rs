@@ -56,12 +56,27 @@ async fn round(setup: &Setup, n: usize, parallel: &str) -> Round {
     setup
         .registry
         .seeder()
-        .push_image(&repo, &tag, &Image::new(&format!("debian-fix-{n}-{parallel}")))
+        .push_image(
+            &repo,
+            &tag,
+            &Image::new(&format!("debian-fix-{n}-{parallel}")),
+        )
         .await
         .unwrap();
     let moved = now_ms();
     let run = setup
-        .strata(&["cascade", &setup.root, "--format", "json", "--quiet", "--parallel", parallel], &[])
+        .strata(
+            &[
+                "cascade",
+                &setup.root,
+                "--format",
+                "json",
+                "--quiet",
+                "--parallel",
+                parallel,
+            ],
+            &[],
+        )
         .await;
     let wall = now_ms() - moved;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
@@ -83,14 +98,24 @@ async fn round(setup: &Setup, n: usize, parallel: &str) -> Round {
         }
     }
     assert_eq!(done.len(), setup.managed().len(), "every image rebuilt");
-    let leaves: Vec<&cascade_support::Member> = setup.managed().into_iter().filter(|m| m.level == 5).collect();
+    let leaves: Vec<&cascade_support::Member> = setup
+        .managed()
+        .into_iter()
+        .filter(|m| m.level == 5)
+        .collect();
     let last = leaves.iter().max_by_key(|m| done[&m.name]).unwrap();
     let mut builders = 0;
     let mut cursor = Some(last.name.clone());
     while let Some(name) = cursor {
-        let Some(finished) = done.get(&name) else { break };
+        let Some(finished) = done.get(&name) else {
+            break;
+        };
         builders += finished - start[&name];
-        cursor = setup.members.iter().find(|m| m.name == name).and_then(|m| m.parent.clone());
+        cursor = setup
+            .members
+            .iter()
+            .find(|m| m.name == name)
+            .and_then(|m| m.parent.clone());
     }
     let levels = report[0]["levels"]
         .as_array()
@@ -116,15 +141,25 @@ fn report(parallel: &str, rounds: &[Round]) {
     };
     println!();
     println!("cascade, 28 images in 5 levels (20 leaves), --parallel {parallel}, {ROUNDS} rounds");
-    println!("  root moved -> last leaf published: best {} ms, median {median} ms (target < 5000 ms)", best.latency);
+    println!(
+        "  root moved -> last leaf published: best {} ms, median {median} ms (target < 5000 ms)",
+        best.latency
+    );
     println!("  root moved -> strata exited:       {} ms", best.wall);
-    println!("  start-up (process, hierarchy, plan before the first trigger): {} ms", best.startup);
+    println!(
+        "  start-up (process, hierarchy, plan before the first trigger): {} ms",
+        best.startup
+    );
     println!(
         "  builders along the critical path: {} ms; strata overhead beyond them: {} ms",
         best.builders,
         best.latency.saturating_sub(best.builders)
     );
     for (at, seconds) in best.levels.iter().enumerate() {
-        println!("  level {}: {:.0} ms (first trigger to last publication)", at + 1, seconds * 1000.0);
+        println!(
+            "  level {}: {:.0} ms (first trigger to last publication)",
+            at + 1,
+            seconds * 1000.0
+        );
     }
 }

@@ -23,13 +23,23 @@ const SECRET: &str = "hook-secret";
 /// The image and base a trigger request names, whatever its shape.
 fn asked(req: &Recorded) -> Option<(String, String)> {
     let json = req.json();
-    let from_json = |v: &Value| Some((v["image"].as_str()?.to_owned(), v["base_image"].as_str()?.to_owned()));
+    let from_json = |v: &Value| {
+        Some((
+            v["image"].as_str()?.to_owned(),
+            v["base_image"].as_str()?.to_owned(),
+        ))
+    };
     from_json(&json)
         .or_else(|| from_json(&json["client_payload"]))
         .or_else(|| from_json(&json["inputs"]))
         .or_else(|| {
-            let form: BTreeMap<String, String> = url::form_urlencoded::parse(&req.body).into_owned().collect();
-            Some((form.get("variables[STRATA_IMAGE]")?.clone(), form.get("variables[STRATA_BASE_IMAGE]")?.clone()))
+            let form: BTreeMap<String, String> = url::form_urlencoded::parse(&req.body)
+                .into_owned()
+                .collect();
+            Some((
+                form.get("variables[STRATA_IMAGE]")?.clone(),
+                form.get("variables[STRATA_BASE_IMAGE]")?.clone(),
+            ))
         })
 }
 
@@ -40,7 +50,9 @@ fn ci(req: &Recorded) -> Answer {
             let child = Target::parse(&image).unwrap();
             let parent = Target::parse(&base).unwrap();
             let seeder = Seeder::new(&child.base_url()).unwrap();
-            rebuild_on_current(&seeder, &child, &parent, &image).await.unwrap();
+            rebuild_on_current(&seeder, &child, &parent, &image)
+                .await
+                .unwrap();
         });
     }
     match req.path.as_str() {
@@ -60,7 +72,10 @@ async fn remote_triggers_send_documented_requests_and_the_cascade_waits_for_them
     let children = ["hook", "dispatch", "workflow", "gitlab", "pr"];
     for name in children {
         let image = Image::on_top_of(&root, name).base(&format!("{h}/t/root:1"), &root_digest);
-        seeder.push_image(&format!("t/{name}"), "1", &image).await.unwrap();
+        seeder
+            .push_image(&format!("t/{name}"), "1", &image)
+            .await
+            .unwrap();
     }
     let fake = FakeServer::start(ci).await;
     let dir = tempfile::tempdir().unwrap();
@@ -68,7 +83,11 @@ async fn remote_triggers_send_documented_requests_and_the_cascade_waits_for_them
     for name in children {
         let file = ws.join(format!("images/{name}/Dockerfile"));
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(file, format!("# strata: produces {h}/t/{name}:1\nFROM {h}/t/root:1\n")).unwrap();
+        std::fs::write(
+            file,
+            format!("# strata: produces {h}/t/{name}:1\nFROM {h}/t/root:1\n"),
+        )
+        .unwrap();
     }
     let api = fake.url();
     let config = format!(
@@ -102,7 +121,10 @@ trigger = {{ kind = "pr" }}
 "#
     );
     std::fs::write(ws.join("strata.toml"), config).unwrap();
-    seeder.push_image("t/root", "1", &Image::new("root-fixed")).await.unwrap();
+    seeder
+        .push_image("t/root", "1", &Image::new("root-fixed"))
+        .await
+        .unwrap();
 
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_strata"))
         .args(["cascade", &format!("{h}/t/root:1"), "--format", "json"])
@@ -120,27 +142,49 @@ trigger = {{ kind = "pr" }}
         .unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
     let stderr = String::from_utf8(output.stderr).unwrap();
-    assert_eq!(output.status.code(), Some(2), "pr fails\n{stdout}\n{stderr}");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "pr fails\n{stdout}\n{stderr}"
+    );
     let report: Value = serde_json::from_str(&stdout).unwrap();
     let status: BTreeMap<String, (String, String)> = report[0]["nodes"]
         .as_array()
         .unwrap()
         .iter()
         .map(|n| {
-            let name = n["image"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+            let name = n["image"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_owned();
             let message = n["message"].as_str().unwrap_or_default().to_owned();
             (name, (n["status"].as_str().unwrap().to_owned(), message))
         })
         .collect();
     for name in ["hook", "dispatch", "workflow", "gitlab"] {
-        assert_eq!(status[&format!("{name}:1")].0, "published", "{name}: {status:?}");
+        assert_eq!(
+            status[&format!("{name}:1")].0,
+            "published",
+            "{name}: {status:?}"
+        );
     }
     let (pr_status, pr_message) = &status["pr:1"];
     assert_eq!(pr_status, "failed");
-    assert!(pr_message.contains("pr trigger") && pr_message.contains("not available"), "{pr_message}");
+    assert!(
+        pr_message.contains("pr trigger") && pr_message.contains("not available"),
+        "{pr_message}"
+    );
 
     let requests = fake.requests();
-    let find = |path: &str| requests.iter().find(|r| r.path == path).unwrap_or_else(|| panic!("no {path}: {requests:?}"));
+    let find = |path: &str| {
+        requests
+            .iter()
+            .find(|r| r.path == path)
+            .unwrap_or_else(|| panic!("no {path}: {requests:?}"))
+    };
 
     let hook = find("/hooks/build");
     assert_eq!(hook.method, "POST");
@@ -148,7 +192,10 @@ trigger = {{ kind = "pr" }}
     let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
     mac.update(&hook.body);
     let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
-    assert_eq!(hook.header("x-strata-signature-256"), Some(expected.as_str()));
+    assert_eq!(
+        hook.header("x-strata-signature-256"),
+        Some(expected.as_str())
+    );
     let body = hook.json();
     assert_eq!(body["image"], format!("{h}/t/hook:1"));
     assert_eq!(body["base_image"], format!("{h}/t/root:1"));
@@ -157,16 +204,28 @@ trigger = {{ kind = "pr" }}
 
     let dispatch = find("/repos/org/dispatch/dispatches");
     assert_eq!(dispatch.header("authorization"), Some("Bearer gh-token"));
-    assert_eq!(dispatch.header("accept"), Some("application/vnd.github+json"));
+    assert_eq!(
+        dispatch.header("accept"),
+        Some("application/vnd.github+json")
+    );
     assert_eq!(dispatch.json()["event_type"], "strata-cascade");
-    assert_eq!(dispatch.json()["client_payload"]["image"], format!("{h}/t/dispatch:1"));
+    assert_eq!(
+        dispatch.json()["client_payload"]["image"],
+        format!("{h}/t/dispatch:1")
+    );
 
     let workflow = find("/repos/org/wf/actions/workflows/build.yml/dispatches");
     assert_eq!(workflow.json()["ref"], "release");
-    assert_eq!(workflow.json()["inputs"]["level"], "1", "workflow inputs are strings");
+    assert_eq!(
+        workflow.json()["inputs"]["level"],
+        "1",
+        "workflow inputs are strings"
+    );
 
     let gitlab = find("/api/v4/projects/group%2Fproj/trigger/pipeline");
-    let form: BTreeMap<String, String> = url::form_urlencoded::parse(&gitlab.body).into_owned().collect();
+    let form: BTreeMap<String, String> = url::form_urlencoded::parse(&gitlab.body)
+        .into_owned()
+        .collect();
     assert_eq!(form["token"], "glptt-trigger");
     assert_eq!(form["ref"], "main");
     assert_eq!(form["variables[STRATA_IMAGE]"], format!("{h}/t/gitlab:1"));

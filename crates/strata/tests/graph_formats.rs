@@ -39,9 +39,21 @@ fn from_json(doc: &Value) -> Drawn {
     };
     let nodes = doc["nodes"].as_array().unwrap();
     Drawn {
-        nodes: nodes.iter().map(|n| n["label"].as_str().unwrap().to_owned()).collect(),
-        edges: doc["edges"].as_array().unwrap().iter().map(|e| (label(&e["base"]), label(&e["child"]))).collect(),
-        stale: nodes.iter().filter(|n| n["stale"] == true).map(|n| n["label"].as_str().unwrap().to_owned()).collect(),
+        nodes: nodes
+            .iter()
+            .map(|n| n["label"].as_str().unwrap().to_owned())
+            .collect(),
+        edges: doc["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (label(&e["base"]), label(&e["child"])))
+            .collect(),
+        stale: nodes
+            .iter()
+            .filter(|n| n["stale"] == true)
+            .map(|n| n["label"].as_str().unwrap().to_owned())
+            .collect(),
     }
 }
 
@@ -52,15 +64,26 @@ fn quoted(line: &str) -> &str {
 
 fn from_dot(text: &str, json: &Value) -> Drawn {
     let label = |full: &str| {
-        json["nodes"].as_array().unwrap().iter().find(|n| n["name"] == full).unwrap()["label"]
+        json["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["name"] == full)
+            .unwrap()["label"]
             .as_str()
             .unwrap()
             .to_owned()
     };
-    let mut drawn = Drawn { nodes: BTreeSet::new(), edges: BTreeSet::new(), stale: BTreeSet::new() };
+    let mut drawn = Drawn {
+        nodes: BTreeSet::new(),
+        edges: BTreeSet::new(),
+        stale: BTreeSet::new(),
+    };
     for line in text.lines().map(str::trim).filter(|l| l.starts_with('"')) {
         if let Some((base, child)) = line.split_once(" -> ") {
-            drawn.edges.insert((label(quoted(base)), label(quoted(child))));
+            drawn
+                .edges
+                .insert((label(quoted(base)), label(quoted(child))));
         } else {
             let name = label(quoted(line));
             if line.contains("filled") {
@@ -74,7 +97,11 @@ fn from_dot(text: &str, json: &Value) -> Drawn {
 
 fn from_mermaid(text: &str) -> Drawn {
     let mut ids = std::collections::BTreeMap::new();
-    let mut drawn = Drawn { nodes: BTreeSet::new(), edges: BTreeSet::new(), stale: BTreeSet::new() };
+    let mut drawn = Drawn {
+        nodes: BTreeSet::new(),
+        edges: BTreeSet::new(),
+        stale: BTreeSet::new(),
+    };
     for line in text.lines().map(str::trim) {
         if let Some((id, rest)) = line.split_once("[\"") {
             let name = rest.split("<br/>").next().unwrap().to_owned();
@@ -86,8 +113,13 @@ fn from_mermaid(text: &str) -> Drawn {
         if let Some((base, child)) = line.split_once(" --> ") {
             drawn.edges.insert((ids[base].clone(), ids[child].clone()));
         }
-        if let Some(list) = line.strip_prefix("class ").and_then(|l| l.strip_suffix(" stale")) {
-            drawn.stale.extend(list.split(',').map(|id| ids[id].clone()));
+        if let Some(list) = line
+            .strip_prefix("class ")
+            .and_then(|l| l.strip_suffix(" stale"))
+        {
+            drawn
+                .stale
+                .extend(list.split(',').map(|id| ids[id].clone()));
         }
     }
     drawn
@@ -95,7 +127,11 @@ fn from_mermaid(text: &str) -> Drawn {
 
 /// Indentation gives the edges: four columns per level.
 fn from_tree(text: &str) -> Drawn {
-    let mut drawn = Drawn { nodes: BTreeSet::new(), edges: BTreeSet::new(), stale: BTreeSet::new() };
+    let mut drawn = Drawn {
+        nodes: BTreeSet::new(),
+        edges: BTreeSet::new(),
+        stale: BTreeSet::new(),
+    };
     let mut path: Vec<String> = Vec::new();
     for line in text.lines() {
         let start = line.find(|c: char| c.is_ascii_alphanumeric()).unwrap();
@@ -144,7 +180,9 @@ async fn every_format_draws_the_same_hierarchy() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edges_carry_the_evidence_they_came_from() {
     let setup = setup(true).await;
-    let run = setup.strata(&["graph", "--format", "json", "--all-edges"], &[]).await;
+    let run = setup
+        .strata(&["graph", "--format", "json", "--all-edges"], &[])
+        .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let doc = run.json();
     let h = &setup.host;
@@ -153,17 +191,29 @@ async fn edges_carry_the_evidence_they_came_from() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|e| e["base"] == format!("{h}/{base}") && e["child"] == format!("{h}/{child}") && e["kind"] == kind)
+            .find(|e| {
+                e["base"] == format!("{h}/{base}")
+                    && e["child"] == format!("{h}/{child}")
+                    && e["kind"] == kind
+            })
             .unwrap_or_else(|| panic!("no {kind} edge {base} -> {child}"))
             .clone()
     };
     let sources = |e: &Value| -> Vec<String> {
-        e["evidence"].as_array().unwrap().iter().map(|v| v["source"].as_str().unwrap().to_owned()).collect()
+        e["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["source"].as_str().unwrap().to_owned())
+            .collect()
     };
     // Final stage through the alias `base`; the `tools` stage is a builder edge.
     let python_base = edge("base/python:3.12-slim", "org/python-base:3", "final-stage");
     assert_eq!(sources(&python_base), ["dockerfile", "base-annotation"]);
-    assert_eq!(python_base["evidence"][0]["path"], "images/python-base/Dockerfile");
+    assert_eq!(
+        python_base["evidence"][0]["path"],
+        "images/python-base/Dockerfile"
+    );
     assert_eq!(python_base["evidence"][0]["line"], 3);
     let tools = edge("base/debian:bookworm", "org/python-base:3", "build-stage");
     assert_eq!(sources(&tools), ["dockerfile"]);
@@ -174,13 +224,22 @@ async fn edges_carry_the_evidence_they_came_from() {
     let go = edge("org/vumi:latest", "org/vumi-go:1", "final-stage");
     assert_eq!(go["evidence"][0]["path"], "vumi/go/Dockerfile.go");
     let celery = edge("org/python-base:3", "org/celery-base:5", "final-stage");
-    assert_eq!(celery["evidence"][0]["path"], "celery/celery-base/Dockerfile");
+    assert_eq!(
+        celery["evidence"][0]["path"],
+        "celery/celery-base/Dockerfile"
+    );
     // No Dockerfile and no annotation: the layer prefix finds the base.
     let legacy = edge("org/worker:1", "legacy/report:1", "final-stage");
     assert_eq!(sources(&legacy), ["layer-prefix"]);
     assert_eq!(legacy["evidence"][0]["layers"], 5);
     let nodes = doc["nodes"].as_array().unwrap();
-    let producer = |name: &str| nodes.iter().find(|n| n["name"] == format!("{h}/{name}")).unwrap()["producer"].clone();
+    let producer = |name: &str| {
+        nodes
+            .iter()
+            .find(|n| n["name"] == format!("{h}/{name}"))
+            .unwrap()["producer"]
+            .clone()
+    };
     assert_eq!(producer("org/vumi:latest")["service"], "vumi");
     assert_eq!(producer("org/vumi:latest")["path"], "compose.yaml");
     assert_eq!(producer("svc/beat-3:1")["repository"], "services");
@@ -195,14 +254,29 @@ async fn a_cycle_is_an_error_that_names_it() {
     for (name, base) in [("a", "b"), ("b", "c"), ("c", "a")] {
         let file = ws.join(format!("{name}/Dockerfile"));
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(file, format!("# strata: produces {h}/loop/{name}:1\nFROM {h}/loop/{base}:1\n")).unwrap();
+        std::fs::write(
+            file,
+            format!("# strata: produces {h}/loop/{name}:1\nFROM {h}/loop/{base}:1\n"),
+        )
+        .unwrap();
     }
     let dir = ws.to_str().unwrap();
     let run = setup.strata(&["graph", dir], &[]).await;
     assert_eq!(run.code, 2, "{}", run.stdout);
-    let cycle = format!("image dependency cycle: {h}/loop/a:1 -> {h}/loop/c:1 -> {h}/loop/b:1 -> {h}/loop/a:1");
+    let cycle = format!(
+        "image dependency cycle: {h}/loop/a:1 -> {h}/loop/c:1 -> {h}/loop/b:1 -> {h}/loop/a:1"
+    );
     assert!(run.stderr.contains(&cycle), "{}", run.stderr);
-    let run = setup.strata(&["cascade", &format!("{h}/loop/a:1"), "-w", dir, "--dry-run"], &[]).await;
+    let run = setup
+        .strata(
+            &["cascade", &format!("{h}/loop/a:1"), "-w", dir, "--dry-run"],
+            &[],
+        )
+        .await;
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("image dependency cycle"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("image dependency cycle"),
+        "{}",
+        run.stderr
+    );
 }

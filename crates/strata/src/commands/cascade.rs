@@ -66,7 +66,14 @@ pub(super) fn run(args: &CascadeArgs) -> Result<u8> {
     for root in &roots {
         let report = session
             .runtime
-            .block_on(rebuild::run(&hierarchy, root, workspace, &session.client, &state, &options))
+            .block_on(rebuild::run(
+                &hierarchy,
+                root,
+                workspace,
+                &session.client,
+                &state,
+                &options,
+            ))
             .with_context(|| format!("cascade from {}", root.familiar()))?;
         reports.push(report);
     }
@@ -145,10 +152,17 @@ fn print_plan(plan: &Plan, hierarchy: &Hierarchy, format: Format) -> Result<()> 
     for (at, level) in plan.levels().iter().enumerate() {
         writeln!(out, "level {}:", at + 1)?;
         for image in level {
-            let Some(p) = planned.iter().find(|p| &p.image == image) else { continue };
+            let Some(p) = planned.iter().find(|p| &p.image == image) else {
+                continue;
+            };
             let bases: Vec<String> = p.bases.iter().map(ImageRef::familiar).collect();
             let trigger = p.trigger.as_deref().unwrap_or("no trigger configured");
-            writeln!(out, "  {}  (on {})  {trigger}", image.familiar(), bases.join(", "))?;
+            writeln!(
+                out,
+                "  {}  (on {})  {trigger}",
+                image.familiar(),
+                bases.join(", ")
+            )?;
         }
     }
     out.flush()?;

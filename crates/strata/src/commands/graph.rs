@@ -116,7 +116,11 @@ pub(super) fn run(args: &GraphArgs) -> Result<u8> {
     let mut out = stdout.lock();
     match args.format {
         GraphFormat::Tree => {
-            let style = if args.ascii { TreeStyle::Ascii } else { TreeStyle::Unicode };
+            let style = if args.ascii {
+                TreeStyle::Ascii
+            } else {
+                TreeStyle::Unicode
+            };
             out.write_all(view.tree(style).as_bytes())?;
         }
         GraphFormat::Dot => out.write_all(view.dot().as_bytes())?,
@@ -124,7 +128,13 @@ pub(super) fn run(args: &GraphArgs) -> Result<u8> {
         GraphFormat::Json => {
             let doc = Document {
                 view: &view,
-                stale: stale.iter().map(|s| Stale { image: s.image.clone(), lag: s.lag }).collect(),
+                stale: stale
+                    .iter()
+                    .map(|s| Stale {
+                        image: s.image.clone(),
+                        lag: s.lag,
+                    })
+                    .collect(),
                 warnings: &hierarchy.warnings,
             };
             serde_json::to_writer_pretty(&mut out, &doc).context("writing JSON")?;
@@ -135,5 +145,9 @@ pub(super) fn run(args: &GraphArgs) -> Result<u8> {
     if args.format != GraphFormat::Json && !stale.is_empty() {
         eprintln!("{} stale image(s)", stale.len());
     }
-    Ok(if stale.is_empty() { exit::OK } else { exit::FINDINGS })
+    Ok(if stale.is_empty() {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    })
 }

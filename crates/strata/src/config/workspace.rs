@@ -37,7 +37,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use strata_core::graph::{EdgeFilter, ImageRef};
 
-pub use trigger::{RawTrigger, Trigger};
+use trigger::RawTrigger;
+pub use trigger::Trigger;
 
 use super::ConfigError;
 
@@ -185,7 +186,11 @@ struct RawImage {
 }
 
 /// Builds a [`ConfigError`] for `key` in `file`.
-pub(super) fn error(file: &Path, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+pub(super) fn error(
+    file: &Path,
+    key: impl Into<String>,
+    message: impl Into<String>,
+) -> ConfigError {
     ConfigError {
         file: file.to_owned(),
         key: Some(key.into()),
@@ -208,7 +213,13 @@ pub(super) fn validate(raw: Option<RawWorkspace>, file: &Path) -> Result<Workspa
     let platform = match raw.platform {
         None => Workspace::default().platform,
         Some(p) if p.split('/').count() >= 2 && !p.contains(char::is_whitespace) => p,
-        Some(p) => return Err(error(file, "workspace.platform", format!("{p:?} is not os/arch"))),
+        Some(p) => {
+            return Err(error(
+                file,
+                "workspace.platform",
+                format!("{p:?} is not os/arch"),
+            ));
+        }
     };
     let follow = match raw.follow.as_deref() {
         None | Some("final-stage") => EdgeFilter::FinalStage,
@@ -225,7 +236,10 @@ pub(super) fn validate(raw: Option<RawWorkspace>, file: &Path) -> Result<Workspa
     let mut repositories = Vec::new();
     for (at, repo) in raw.repository.into_iter().enumerate() {
         let spec = validate_repository(repo, file, &format!("workspace.repository[{at}]"))?;
-        if repositories.iter().any(|r: &RepositorySpec| r.name == spec.name) {
+        if repositories
+            .iter()
+            .any(|r: &RepositorySpec| r.name == spec.name)
+        {
             let message = format!("a second repository named {:?} (set `name`)", spec.name);
             return Err(error(file, format!("workspace.repository[{at}]"), message));
         }
@@ -263,12 +277,13 @@ fn validate_repository(
     let source = match (raw.path, raw.git) {
         (Some(path), None) if raw.rev.is_none() => RepositorySource::Local(PathBuf::from(path)),
         (Some(_), None) => return Err(error(file, key, "`rev` needs `git`, not `path`")),
-        (None, Some(url)) if !url.trim().is_empty() => RepositorySource::Git {
-            url,
-            rev: raw.rev,
-        },
+        (None, Some(url)) if !url.trim().is_empty() => RepositorySource::Git { url, rev: raw.rev },
         (None, None) | (None, Some(_)) => {
-            return Err(error(file, key, "set `path` (a directory) or `git` (a URL)"));
+            return Err(error(
+                file,
+                key,
+                "set `path` (a directory) or `git` (a URL)",
+            ));
         }
         (Some(_), Some(_)) => return Err(error(file, key, "set `path` or `git`, not both")),
     };
@@ -322,7 +337,8 @@ pub fn expand_rule(rule: &str, dir: &str, repo: &str) -> String {
 }
 
 fn validate_image(raw: RawImage, file: &Path, key: &str) -> Result<ImageSpec, ConfigError> {
-    let image = ImageRef::parse(&raw.name).map_err(|e| error(file, format!("{key}.name"), e.to_string()))?;
+    let image = ImageRef::parse(&raw.name)
+        .map_err(|e| error(file, format!("{key}.name"), e.to_string()))?;
     let trigger = raw
         .trigger
         .map(|t| t.validate(file, &format!("{key}.trigger")))
@@ -353,8 +369,9 @@ fn validate_cascade(raw: RawCascade, file: &Path) -> Result<CascadeSettings, Con
     };
     let duration = |value: Option<String>, name: &str, default: Duration| match value {
         None => Ok(default),
-        Some(text) => parse_duration(&text)
-            .map_err(|m| error(file, format!("workspace.cascade.{name}"), m)),
+        Some(text) => {
+            parse_duration(&text).map_err(|m| error(file, format!("workspace.cascade.{name}"), m))
+        }
     };
     let settings = CascadeSettings {
         parallel,

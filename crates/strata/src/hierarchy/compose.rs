@@ -70,7 +70,11 @@ pub(super) fn builds(text: &str, extraction: &Extraction) -> Result<Vec<ComposeB
                 context,
                 dockerfile,
                 target,
-            } => (context.unwrap_or_else(|| ".".to_owned()), dockerfile, target),
+            } => (
+                context.unwrap_or_else(|| ".".to_owned()),
+                dockerfile,
+                target,
+            ),
         };
         out.push(ComposeBuild {
             service,

@@ -46,16 +46,26 @@ pub fn declare(workspace: &Workspace, checkouts: &[Checkout], opts: &ScanOptions
     out
 }
 
-fn read_checkout(workspace: &Workspace, checkout: &Checkout, opts: &ScanOptions, out: &mut Declared) {
-    let (files, walk_errors) = match discover(std::slice::from_ref(&checkout.dir), &Filters::default()) {
-        Ok(found) => found,
-        Err(e) => {
-            out.warnings.push(format!("repository {}: {e}", checkout.name));
-            return;
-        }
-    };
+fn read_checkout(
+    workspace: &Workspace,
+    checkout: &Checkout,
+    opts: &ScanOptions,
+    out: &mut Declared,
+) {
+    let (files, walk_errors) =
+        match discover(std::slice::from_ref(&checkout.dir), &Filters::default()) {
+            Ok(found) => found,
+            Err(e) => {
+                out.warnings
+                    .push(format!("repository {}: {e}", checkout.name));
+                return;
+            }
+        };
     for e in walk_errors {
-        out.warnings.push(format!("repository {}: {}: {}", checkout.name, e.path, e.message));
+        out.warnings.push(format!(
+            "repository {}: {}: {}",
+            checkout.name, e.path, e.message
+        ));
     }
     let scans = scan(&files, opts);
     let mut by_path: HashMap<PathBuf, &FileScan> = HashMap::new();
@@ -71,31 +81,56 @@ fn read_checkout(workspace: &Workspace, checkout: &Checkout, opts: &ScanOptions,
     };
     // Dockerfiles that already have an owner; the naming rule covers the rest.
     let mut claimed: BTreeSet<PathBuf> = BTreeSet::new();
-    let add = |out: &mut Declared, image: ImageRef, producer: Producer, dockerfile: &str, bases, t| {
-        out.produced.push(Produced {
-            image,
-            producer,
-            dockerfile: dockerfile.to_owned(),
-            dir: checkout.dir.clone(),
-            bases,
-            trigger: t,
-        });
-    };
-    for spec in workspace.images.iter().filter(|i| i.repository.as_deref() == Some(&checkout.name)) {
-        let Some(path) = &spec.dockerfile else { continue };
+    let add =
+        |out: &mut Declared, image: ImageRef, producer: Producer, dockerfile: &str, bases, t| {
+            out.produced.push(Produced {
+                image,
+                producer,
+                dockerfile: dockerfile.to_owned(),
+                dir: checkout.dir.clone(),
+                bases,
+                trigger: t,
+            });
+        };
+    for spec in workspace
+        .images
+        .iter()
+        .filter(|i| i.repository.as_deref() == Some(&checkout.name))
+    {
+        let Some(path) = &spec.dockerfile else {
+            continue;
+        };
         let full = normalize(&checkout.dir.join(path));
-        let Some(bases) = bases_of(&full, path, &by_path, opts, spec.target.as_deref(), out, &checkout.name) else {
+        let Some(bases) = bases_of(
+            &full,
+            path,
+            &by_path,
+            opts,
+            spec.target.as_deref(),
+            out,
+            &checkout.name,
+        ) else {
             continue;
         };
         claimed.insert(full);
         let mut producer = Producer::dockerfile(&checkout.name, path);
         producer.target = spec.target.clone();
-        add(out, spec.image.clone(), producer, path, bases, trigger(spec.trigger.as_ref()));
+        add(
+            out,
+            spec.image.clone(),
+            producer,
+            path,
+            bases,
+            trigger(spec.trigger.as_ref()),
+        );
     }
     for s in scans.iter().filter(|s| s.file.kind == Kind::Dockerfile) {
         let (statements, bad) = dockerfile::statements(&s.text);
         for (line, message) in bad {
-            out.warnings.push(format!("{}/{}:{line}: {message}", checkout.name, s.file.display));
+            out.warnings.push(format!(
+                "{}/{}:{line}: {message}",
+                checkout.name, s.file.display
+            ));
         }
         for statement in statements {
             claimed.insert(normalize(&checkout.dir.join(&s.file.display)));
@@ -103,14 +138,22 @@ fn read_checkout(workspace: &Workspace, checkout: &Checkout, opts: &ScanOptions,
             let mut producer = Producer::dockerfile(&checkout.name, &s.file.display);
             producer.target = statement.target.clone();
             let explicit = explicit_trigger(workspace, &statement.image);
-            add(out, statement.image, producer, &s.file.display, bases, trigger(explicit));
+            add(
+                out,
+                statement.image,
+                producer,
+                &s.file.display,
+                bases,
+                trigger(explicit),
+            );
         }
     }
     for s in scans.iter().filter(|s| s.file.kind == Kind::Compose) {
         let builds = match compose::builds(&s.text, &s.extraction) {
             Ok(builds) => builds,
             Err(e) => {
-                out.warnings.push(format!("{}/{}: {e}", checkout.name, s.file.display));
+                out.warnings
+                    .push(format!("{}/{}: {e}", checkout.name, s.file.display));
                 continue;
             }
         };
@@ -119,7 +162,15 @@ fn read_checkout(workspace: &Workspace, checkout: &Checkout, opts: &ScanOptions,
             let relative = compose_dir.join(&build.context).join(&build.dockerfile);
             let full = normalize(&checkout.dir.join(&relative));
             let shown = normalize(&relative).to_string_lossy().replace('\\', "/");
-            let Some(bases) = bases_of(&full, &shown, &by_path, opts, build.target.as_deref(), out, &checkout.name) else {
+            let Some(bases) = bases_of(
+                &full,
+                &shown,
+                &by_path,
+                opts,
+                build.target.as_deref(),
+                out,
+                &checkout.name,
+            ) else {
                 continue;
             };
             claimed.insert(full);
@@ -142,22 +193,32 @@ fn read_checkout(workspace: &Workspace, checkout: &Checkout, opts: &ScanOptions,
         if claimed.contains(&full) || !named {
             continue;
         }
-        let dir = path
-            .parent()
-            .and_then(Path::file_name)
-            .map_or_else(|| checkout.name.clone(), |d| d.to_string_lossy().into_owned());
+        let dir = path.parent().and_then(Path::file_name).map_or_else(
+            || checkout.name.clone(),
+            |d| d.to_string_lossy().into_owned(),
+        );
         let text = expand_rule(rule, &dir, &checkout.name);
         let image = match ImageRef::parse(&text) {
             Ok(image) => image,
             Err(e) => {
-                out.warnings.push(format!("{}/{}: naming rule: {e}", checkout.name, s.file.display));
+                out.warnings.push(format!(
+                    "{}/{}: naming rule: {e}",
+                    checkout.name, s.file.display
+                ));
                 continue;
             }
         };
         let bases = dockerfile::bases(&s.text, &s.extraction, None);
         let producer = Producer::dockerfile(&checkout.name, &s.file.display);
         let explicit = explicit_trigger(workspace, &image);
-        add(out, image, producer, &s.file.display, bases, trigger(explicit));
+        add(
+            out,
+            image,
+            producer,
+            &s.file.display,
+            bases,
+            trigger(explicit),
+        );
     }
 }
 
@@ -197,10 +258,15 @@ fn bases_of(
     if let Some(error) = scanned.extraction.errors.first()
         && scanned.text.is_empty()
     {
-        out.warnings.push(format!("{repository}/{shown}: {}", error.message));
+        out.warnings
+            .push(format!("{repository}/{shown}: {}", error.message));
         return None;
     }
-    Some(dockerfile::bases(&scanned.text, &scanned.extraction, target))
+    Some(dockerfile::bases(
+        &scanned.text,
+        &scanned.extraction,
+        target,
+    ))
 }
 
 /// `path` with `.` and `..` resolved lexically (no filesystem access).

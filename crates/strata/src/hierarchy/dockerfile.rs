@@ -90,7 +90,10 @@ pub fn bases(text: &str, extraction: &Extraction, target: Option<&str>) -> Vec<B
         }
     }
     let first_line_after = |index: usize| -> usize {
-        stage_lines(text).get(index + 1).copied().unwrap_or(usize::MAX)
+        stage_lines(text)
+            .get(index + 1)
+            .copied()
+            .unwrap_or(usize::MAX)
     };
     let limit = built.map_or(0, first_line_after);
     for occurrence in &extraction.occurrences {
@@ -140,9 +143,7 @@ fn stages(text: &str, extraction: &Extraction) -> Vec<Stage> {
             .filter(|w| !w.starts_with("--"))
             .collect();
         let name = match words.as_slice() {
-            [_, as_kw, name] if as_kw.eq_ignore_ascii_case("as") => {
-                Some(name.to_ascii_lowercase())
-            }
+            [_, as_kw, name] if as_kw.eq_ignore_ascii_case("as") => Some(name.to_ascii_lowercase()),
             _ => None,
         };
         let image = extraction

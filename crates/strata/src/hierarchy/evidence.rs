@@ -115,15 +115,20 @@ async fn inspect_history(
 /// top-level digest when it names one of the base's current platform manifests.
 fn annotate(hierarchy: &mut Hierarchy) {
     for (image, seen) in &hierarchy.published {
-        let Some(base) = seen.base_image() else { continue };
-        let digest = seen.base_digest.clone().map(|d| {
-            match hierarchy.published.get(&base) {
+        let Some(base) = seen.base_image() else {
+            continue;
+        };
+        let digest = seen
+            .base_digest
+            .clone()
+            .map(|d| match hierarchy.published.get(&base) {
                 Some(current) if current.is(&d) => current.digest.clone(),
                 _ => d,
-            }
-        });
+            });
         let evidence = Evidence::BaseAnnotation { digest };
-        hierarchy.graph.add_edge(&base, image, EdgeKind::FinalStage, evidence);
+        hierarchy
+            .graph
+            .add_edge(&base, image, EdgeKind::FinalStage, evidence);
     }
 }
 
@@ -132,7 +137,9 @@ fn layer_prefixes(hierarchy: &mut Hierarchy, old: &BTreeMap<ImageRef, Vec<Publis
     let mut candidates: Vec<(ImageRef, Vec<Digest>)> = Vec::new();
     let mut digest_of: HashMap<(ImageRef, Vec<Digest>), Digest> = HashMap::new();
     let current = hierarchy.published.iter();
-    let earlier = old.iter().flat_map(|(i, list)| list.iter().map(move |p| (i, p)));
+    let earlier = old
+        .iter()
+        .flat_map(|(i, list)| list.iter().map(move |p| (i, p)));
     for (image, seen) in current.chain(earlier) {
         candidates.push((image.clone(), seen.layers.clone()));
         digest_of
@@ -162,9 +169,18 @@ fn layer_prefixes(hierarchy: &mut Hierarchy, old: &BTreeMap<ImageRef, Vec<Publis
         }
         // The files name the base: which of its digests does this image sit on?
         for base in bases {
-            let versions = hierarchy.published.get(&base).into_iter().chain(old.get(&base).into_iter().flatten());
+            let versions = hierarchy
+                .published
+                .get(&base)
+                .into_iter()
+                .chain(old.get(&base).into_iter().flatten());
             if let Some(version) = versions.into_iter().find(|v| seen.layers_start_with(v)) {
-                found.push((base, image.clone(), version.layers.len(), version.digest.clone()));
+                found.push((
+                    base,
+                    image.clone(),
+                    version.layers.len(),
+                    version.digest.clone(),
+                ));
             }
         }
     }
@@ -173,6 +189,8 @@ fn layer_prefixes(hierarchy: &mut Hierarchy, old: &BTreeMap<ImageRef, Vec<Publis
             layers,
             digest: Some(digest),
         };
-        hierarchy.graph.add_edge(&base, &child, EdgeKind::FinalStage, evidence);
+        hierarchy
+            .graph
+            .add_edge(&base, &child, EdgeKind::FinalStage, evidence);
     }
 }

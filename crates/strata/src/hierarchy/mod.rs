@@ -82,7 +82,11 @@ pub async fn build(
 
 /// The graph of what the files say: managed nodes with their Dockerfile edges, and the
 /// `[[workspace.image]]` entries without a Dockerfile (managed when they have a trigger).
-fn assemble(workspace: &Workspace, checkouts: &[source::Checkout], declared: Declared) -> Hierarchy {
+fn assemble(
+    workspace: &Workspace,
+    checkouts: &[source::Checkout],
+    declared: Declared,
+) -> Hierarchy {
     let mut hierarchy = Hierarchy {
         warnings: declared.warnings,
         ..Hierarchy::default()
@@ -116,7 +120,10 @@ fn assemble(workspace: &Workspace, checkouts: &[source::Checkout], declared: Dec
         let node = match (&spec.trigger, &spec.repository) {
             (None, None) => Node::external(spec.image.clone()),
             _ => {
-                let repository = spec.repository.clone().unwrap_or_else(|| spec.image.familiar());
+                let repository = spec
+                    .repository
+                    .clone()
+                    .unwrap_or_else(|| spec.image.familiar());
                 let dir = checkouts
                     .iter()
                     .find(|c| Some(&c.name) == spec.repository.as_ref())
@@ -143,8 +150,12 @@ fn assemble(workspace: &Workspace, checkouts: &[source::Checkout], declared: Dec
 pub async fn history(state: &State, images: &[ImageRef]) -> BTreeMap<ImageRef, Vec<Digest>> {
     let mut out = BTreeMap::new();
     for image in images {
-        let Ok(key) = TagKey::of(image.reference()) else { continue };
-        let Ok(sightings) = state.sightings(&key).await else { continue };
+        let Ok(key) = TagKey::of(image.reference()) else {
+            continue;
+        };
+        let Ok(sightings) = state.sightings(&key).await else {
+            continue;
+        };
         let current = state.current(&key).await.ok().flatten().map(|c| c.digest);
         let mut digests: Vec<Digest> = sightings
             .into_iter()
@@ -161,10 +172,16 @@ pub async fn history(state: &State, images: &[ImageRef]) -> BTreeMap<ImageRef, V
 }
 
 /// Records every tag's current digest as an observation.
-async fn record(state: &State, published: &BTreeMap<ImageRef, Published>, warnings: &mut Vec<String>) {
+async fn record(
+    state: &State,
+    published: &BTreeMap<ImageRef, Published>,
+    warnings: &mut Vec<String>,
+) {
     let now = OffsetDateTime::now_utc();
     for (image, seen) in published {
-        let Ok(key) = TagKey::of(image.reference()) else { continue };
+        let Ok(key) = TagKey::of(image.reference()) else {
+            continue;
+        };
         if let Err(e) = state.record_observation(&key, &seen.digest, now).await {
             warnings.push(format!("recording {}: {e}", image.familiar()));
             return;

@@ -60,7 +60,11 @@ struct Annotated {
 }
 
 /// Looks the tag up (one `HEAD`) and reads what it points at.
-pub async fn inspect(client: &RegistryClient, image: &ImageRef, platform: &str) -> Result<Published> {
+pub async fn inspect(
+    client: &RegistryClient,
+    image: &ImageRef,
+    platform: &str,
+) -> Result<Published> {
     let resolved = client
         .resolve(image.reference())
         .await
@@ -77,13 +81,19 @@ pub async fn inspect_digest(
 ) -> Result<Published> {
     let reference: &Reference = image.reference();
     let context = || format!("reading {}@{digest}", image.familiar());
-    let top = client.manifest(reference, digest).await.with_context(context)?;
+    let top = client
+        .manifest(reference, digest)
+        .await
+        .with_context(context)?;
     let mut aliases = vec![digest.clone()];
     let mut annotations = annotations(&top);
     let manifest = match &top.kind {
         ManifestKind::Image { .. } => top,
         ManifestKind::Index { .. } => {
-            let platforms = client.platforms(reference, digest).await.with_context(context)?;
+            let platforms = client
+                .platforms(reference, digest)
+                .await
+                .with_context(context)?;
             aliases.extend(platforms.iter().map(|p| p.digest.clone()));
             let Some(chosen) = choose(&platforms, platform) else {
                 return Ok(Published {
@@ -103,7 +113,10 @@ pub async fn inspect_digest(
             inner
         }
     };
-    let config = client.config(reference, &manifest).await.with_context(context)?;
+    let config = client
+        .config(reference, &manifest)
+        .await
+        .with_context(context)?;
     let pick = |key: &str| {
         annotations
             .get(key)

@@ -45,7 +45,11 @@ pub fn checkouts(workspace: &Workspace, cache_dir: Option<&Path>) -> Result<Vec<
             RepositorySource::Local(path) => {
                 let dir = workspace.base_dir.join(path);
                 if !dir.is_dir() {
-                    bail!("repository {}: {} is not a directory", spec.name, dir.display());
+                    bail!(
+                        "repository {}: {} is not a directory",
+                        spec.name,
+                        dir.display()
+                    );
                 }
                 dir
             }
@@ -77,7 +81,13 @@ fn clone_name(name: &str, url: &str) -> String {
     let hash = hex::encode(Sha256::digest(url.as_bytes()));
     let safe: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("{safe}-{}", &hash[..12])
 }

@@ -7,14 +7,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
-use strata_core::graph::{EdgeFilter, ImageRef};
+use anyhow::{Context, Result, bail};
+use strata_core::graph::{EdgeFilter, ImageRef, PlanError};
 use time::OffsetDateTime;
 
 use super::report::{NodeReport, Report, Status};
 use super::runner::{Inputs, Runner, Slot, blank};
 use super::trigger;
-use crate::config::workspace::Workspace;
+use crate::config::workspace::{Trigger, Workspace};
 use crate::hierarchy::published::{self, Published};
 use crate::hierarchy::{self, Hierarchy};
 use crate::registry::RegistryClient;
@@ -46,10 +46,14 @@ pub async fn run_from(
     options: &Options,
 ) -> Result<Option<Report>> {
     let hierarchy = hierarchy::build(workspace, cache_dir, client, Some(state)).await?;
-    if hierarchy.graph.children(root, workspace.follow).is_empty() {
-        return Ok(None);
+    match hierarchy.graph.downstream(root, workspace.follow) {
+        Ok(plan) if plan.is_empty() => return Ok(None),
+        Err(PlanError::UnknownImage { .. }) => return Ok(None),
+        _ => {}
     }
-    run(&hierarchy, root, workspace, client, state, options).await.map(Some)
+    run(&hierarchy, root, workspace, client, state, options)
+        .await
+        .map(Some)
 }
 
 /// Runs (or resumes) the cascade below `root` over an already built hierarchy.
@@ -67,7 +71,8 @@ pub async fn run(
     let mut settings = workspace.cascade.clone();
     settings.parallel = options.parallel.unwrap_or(settings.parallel).max(1);
     settings.timeout = options.timeout.unwrap_or(settings.timeout);
-    let (run, resumed) = start_or_resume(hierarchy, root, &plan, &root_now, workspace.follow, state).await?;
+    let (run, resumed) =
+        start_or_resume(hierarchy, root, &plan, &root_now, workspace.follow, state).await?;
     let runner = Runner {
         client: client.clone(),
         state: state.clone(),
@@ -78,9 +83,18 @@ pub async fn run(
         quiet: options.quiet,
     };
     if resumed {
-        runner.say(&format!("resuming cascade {} from {}", run.id, root.familiar()));
+        runner.say(&format!(
+            "resuming cascade {} from {}",
+            run.id,
+            root.familiar()
+        ));
     } else {
-        runner.say(&format!("cascade {} from {}: {} images", run.id, root.familiar(), plan.len()));
+        runner.say(&format!(
+            "cascade {} from {}: {} images",
+            run.id,
+            root.familiar(),
+            plan.len()
+        ));
     }
     let (mut slots, reports) = restore(&runner, &plan, &run).await?;
     slots.insert(root.clone(), Slot::Done(Box::new(root_now)));
@@ -89,9 +103,23 @@ pub async fn run(
         plan: &plan,
         builds: &hierarchy.builds,
     };
-    let reports = runner.run(&inputs, slots, reports).await;
+    let finished = tokio::select! {
+        reports = runner.run(&inputs, slots, reports) => Some(reports),
+        _ = tokio::signal::ctrl_c() => None,
+    };
+    let Some(reports) = finished else {
+        release_interrupted(&runner, hierarchy).await;
+        bail!(
+            "interrupted: cascade {} stays open; `strata cascade --resume` goes on from here",
+            run.id
+        );
+    };
     let failed = reports.values().any(|r| r.status == Status::Failed);
-    let outcome = if failed { RunOutcome::Failed } else { RunOutcome::Succeeded };
+    let outcome = if failed {
+        RunOutcome::Failed
+    } else {
+        RunOutcome::Succeeded
+    };
     state
         .finish_cascade(run.id, outcome, OffsetDateTime::now_utc())
         .await
@@ -134,11 +162,18 @@ async fn start_or_resume(
     let key = root.to_string();
     let now = OffsetDateTime::now_utc();
     let mut found = None;
-    for run in state.running_cascades().await?.into_iter().filter(|r| r.root_image == key) {
+    for run in state
+        .running_cascades()
+        .await?
+        .into_iter()
+        .filter(|r| r.root_image == key)
+    {
         if found.is_none() && run.new_root_digest == root_now.digest {
             found = Some(run);
         } else {
-            state.finish_cascade(run.id, RunOutcome::Cancelled, now).await?;
+            state
+                .finish_cascade(run.id, RunOutcome::Cancelled, now)
+                .await?;
         }
     }
     if let Some(run) = found {
@@ -187,7 +222,10 @@ async fn restore(
         let key = image.to_string();
         let Some(node) = recorded.iter().find(|n| n.image == key) else {
             report.status = Status::Skipped;
-            report.message = Some(format!("joined the hierarchy after cascade {} started", run.id));
+            report.message = Some(format!(
+                "joined the hierarchy after cascade {} started",
+                run.id
+            ));
             slots.insert(image.clone(), Slot::Skipped);
             reports.insert(image.clone(), report);
             continue;
@@ -203,16 +241,25 @@ async fn restore(
             NodeState::Published => {
                 report.status = Status::Published;
                 let seen = match &node.new_digest {
-                    Some(d) => published::inspect_digest(&runner.client, image, d, platform).await.ok(),
+                    Some(d) => published::inspect_digest(&runner.client, image, d, platform)
+                        .await
+                        .ok(),
                     None => None,
                 };
-                seen.map_or(Slot::Waiting { triggered: true }, |s| Slot::Done(Box::new(s)))
+                seen.map_or(Slot::Waiting { triggered: true }, |s| {
+                    Slot::Done(Box::new(s))
+                })
             }
             NodeState::Failed => {
                 report.status = Status::Failed;
                 Slot::Failed
             }
-            NodeState::Skipped if node.message.as_deref().is_some_and(|m| m.starts_with(UP_TO_DATE)) => {
+            NodeState::Skipped
+                if node
+                    .message
+                    .as_deref()
+                    .is_some_and(|m| m.starts_with(UP_TO_DATE)) =>
+            {
                 report.status = Status::UpToDate;
                 let seen = published::inspect(&runner.client, image, platform).await;
                 let seen = seen.with_context(|| format!("re-reading {}", image.familiar()))?;
@@ -228,4 +275,33 @@ async fn restore(
         reports.insert(image.clone(), report);
     }
     Ok((slots, reports))
+}
+
+/// After an interrupt (Ctrl-C reaches the local build commands too), images whose
+/// command was running go back to pending so a resume builds them again; remote builds
+/// go on without us and stay triggered, to be waited for.
+async fn release_interrupted(runner: &Runner, hierarchy: &Hierarchy) {
+    let Ok(nodes) = runner.state.cascade_nodes(runner.run).await else {
+        return;
+    };
+    let now = OffsetDateTime::now_utc();
+    for node in nodes.iter().filter(|n| n.state == NodeState::Triggered) {
+        let local = hierarchy
+            .builds
+            .iter()
+            .find(|(image, _)| image.to_string() == node.image)
+            .and_then(|(_, b)| b.trigger.as_ref())
+            .is_some_and(|t| matches!(t, Trigger::Command { .. }));
+        if !local {
+            continue;
+        }
+        let message = "interrupted while its build command ran";
+        let reset = runner
+            .state
+            .fail_node(runner.run, &node.image, message, now)
+            .await;
+        if reset.is_ok() {
+            let _ = runner.state.retry_node(runner.run, &node.image, now).await;
+        }
+    }
 }

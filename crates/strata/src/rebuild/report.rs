@@ -154,7 +154,11 @@ impl Report {
             let took = level
                 .seconds
                 .map_or("-".to_owned(), |s| format!("{:.2}s", s));
-            writeln!(out, "  level {}: {} images, {took}", level.level, level.images)?;
+            writeln!(
+                out,
+                "  level {}: {} images, {took}",
+                level.level, level.images
+            )?;
         }
         writeln!(
             out,

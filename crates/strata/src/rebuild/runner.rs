@@ -37,7 +37,9 @@ pub(super) struct Runner {
 #[derive(Debug, Clone)]
 pub(super) enum Slot {
     /// Not started; `triggered` when a crashed run already fired its trigger.
-    Waiting { triggered: bool },
+    Waiting {
+        triggered: bool,
+    },
     Running,
     Done(Box<Published>),
     Failed,
@@ -82,34 +84,49 @@ impl Runner {
         let mut tasks: JoinSet<Finished> = JoinSet::new();
         let mut in_flight = 0usize;
         loop {
-            self.skip_blocked(inputs.plan, &mut slots, &mut reports).await;
+            self.skip_blocked(inputs.plan, &mut slots, &mut reports)
+                .await;
             for image in inputs.plan.images() {
                 if in_flight >= self.settings.parallel {
                     break;
                 }
-                let Some(Slot::Waiting { triggered }) = slots.get(image) else { continue };
+                let Some(Slot::Waiting { triggered }) = slots.get(image) else {
+                    continue;
+                };
                 let triggered = *triggered;
-                let Some(bases) = ready_bases(inputs, image, &slots) else { continue };
+                let Some(bases) = ready_bases(inputs, image, &slots) else {
+                    continue;
+                };
                 let job = self.job(inputs, image, bases, triggered);
                 slots.insert(image.clone(), Slot::Running);
                 in_flight += 1;
                 let runner = self.clone();
                 tasks.spawn(async move { runner.rebuild(job).await });
             }
-            let Some(joined) = tasks.join_next().await else { break };
+            let Some(joined) = tasks.join_next().await else {
+                break;
+            };
             in_flight = in_flight.saturating_sub(1);
             let Ok(done) = joined else { continue };
             let now = OffsetDateTime::now_utc();
             let key = done.image.to_string();
-            let report = reports.entry(done.image.clone()).or_insert_with(|| blank(&done.image, 0));
+            let report = reports
+                .entry(done.image.clone())
+                .or_insert_with(|| blank(&done.image, 0));
             report.triggered_at = done.triggered_at.or(report.triggered_at);
             report.finished_at = Some(now);
             match done.result {
                 Ok((seen, status)) => {
                     if status == Status::Published
-                        && let Err(e) = self.state.publish_node(self.run, &key, &seen.digest, now).await
+                        && let Err(e) = self
+                            .state
+                            .publish_node(self.run, &key, &seen.digest, now)
+                            .await
                     {
-                        self.say(&format!("warning: recording {}: {e}", done.image.familiar()));
+                        self.say(&format!(
+                            "warning: recording {}: {e}",
+                            done.image.familiar()
+                        ));
                     }
                     self.say(&format!(
                         "L{} {} {} {}",
@@ -124,9 +141,16 @@ impl Runner {
                 }
                 Err(message) => {
                     if let Err(e) = self.state.fail_node(self.run, &key, &message, now).await {
-                        self.say(&format!("warning: recording {}: {e}", done.image.familiar()));
+                        self.say(&format!(
+                            "warning: recording {}: {e}",
+                            done.image.familiar()
+                        ));
                     }
-                    self.say(&format!("L{} failed {}: {message}", report.level, done.image.familiar()));
+                    self.say(&format!(
+                        "L{} failed {}: {message}",
+                        report.level,
+                        done.image.familiar()
+                    ));
                     report.status = Status::Failed;
                     report.message = Some(message);
                     slots.insert(done.image, Slot::Failed);
@@ -158,7 +182,11 @@ impl Runner {
             let names: Vec<String> = blockers.iter().map(ImageRef::familiar).collect();
             let reason = format!("base failed: {}", names.join(", "));
             let now = OffsetDateTime::now_utc();
-            if let Err(e) = self.state.skip_node(self.run, &image.to_string(), &reason, now).await {
+            if let Err(e) = self
+                .state
+                .skip_node(self.run, &image.to_string(), &reason, now)
+                .await
+            {
                 self.say(&format!("warning: recording {}: {e}", image.familiar()));
             }
             self.say(&format!("skipped {}: {reason}", image.familiar()));
@@ -171,7 +199,13 @@ impl Runner {
         }
     }
 
-    fn job(&self, inputs: &Inputs<'_>, image: &ImageRef, bases: Vec<(ImageRef, Published)>, triggered: bool) -> Job {
+    fn job(
+        &self,
+        inputs: &Inputs<'_>,
+        image: &ImageRef,
+        bases: Vec<(ImageRef, Published)>,
+        triggered: bool,
+    ) -> Job {
         let build = inputs.builds.get(image);
         let base_name = bases
             .first()
@@ -211,7 +245,9 @@ impl Runner {
         let before = if job.triggered {
             None
         } else {
-            published::inspect(&self.client, &job.image, &self.platform).await.ok()
+            published::inspect(&self.client, &job.image, &self.platform)
+                .await
+                .ok()
         };
         let mut claimed_now = false;
         if !job.triggered {
@@ -228,7 +264,11 @@ impl Runner {
                 return Ok((current.clone(), Status::UpToDate));
             }
             let now = OffsetDateTime::now_utc();
-            claimed_now = self.state.claim_node(self.run, &key, now).await.map_err(|e| e.to_string())?;
+            claimed_now = self
+                .state
+                .claim_node(self.run, &key, now)
+                .await
+                .map_err(|e| e.to_string())?;
             if claimed_now {
                 *triggered_at = Some(now);
             } else if let Some(done) = self.recorded(&job.image).await? {
@@ -242,11 +282,19 @@ impl Runner {
                     .trigger
                     .as_ref()
                     .ok_or_else(|| format!("no trigger configured for {}", job.image.familiar()))?;
-                self.say(&format!("L{} trigger {} ({})", job.level, job.image.familiar(), trigger.kind()));
+                self.say(&format!(
+                    "L{} trigger {} ({})",
+                    job.level,
+                    job.image.familiar(),
+                    trigger.kind()
+                ));
                 let request = Request {
                     image: job.image.familiar(),
                     base_image: job.base_name.clone(),
-                    base_digest: bases.first().map(|b| b.digest.to_string()).unwrap_or_default(),
+                    base_digest: bases
+                        .first()
+                        .map(|b| b.digest.to_string())
+                        .unwrap_or_default(),
                     level: job.level,
                     cascade_id: self.run.0,
                 };
@@ -258,7 +306,15 @@ impl Runner {
                 deadline,
             };
             let before = before.as_ref().map(|b| &b.digest);
-            wait::published_on(&self.client, &job.image, before, &bases, &self.platform, polling).await
+            wait::published_on(
+                &self.client,
+                &job.image,
+                before,
+                &bases,
+                &self.platform,
+                polling,
+            )
+            .await
         };
         match tokio::time::timeout_at(deadline, work).await {
             Ok(Ok(seen)) => Ok((seen, Status::Published)),
@@ -269,18 +325,32 @@ impl Runner {
 
     /// A node another run finished: its recorded image, when published.
     async fn recorded(&self, image: &ImageRef) -> Result<Option<Published>, String> {
-        let nodes = self.state.cascade_nodes(self.run).await.map_err(|e| e.to_string())?;
+        let nodes = self
+            .state
+            .cascade_nodes(self.run)
+            .await
+            .map_err(|e| e.to_string())?;
         let key = image.to_string();
         let Some(node) = nodes.iter().find(|n| n.image == key) else {
-            return Err(format!("{} is not part of cascade {}", image.familiar(), self.run));
+            return Err(format!(
+                "{} is not part of cascade {}",
+                image.familiar(),
+                self.run
+            ));
         };
         match (node.state, &node.new_digest) {
-            (NodeState::Published, Some(digest)) => published::inspect_digest(&self.client, image, digest, &self.platform)
-                .await
-                .map(Some)
-                .map_err(|e| format!("{e:#}")),
+            (NodeState::Published, Some(digest)) => {
+                published::inspect_digest(&self.client, image, digest, &self.platform)
+                    .await
+                    .map(Some)
+                    .map_err(|e| format!("{e:#}"))
+            }
             (NodeState::Triggered, _) => Ok(None),
-            (other, _) => Err(format!("{} is {other} in cascade {}", image.familiar(), self.run)),
+            (other, _) => Err(format!(
+                "{} is {other} in cascade {}",
+                image.familiar(),
+                self.run
+            )),
         }
     }
 
@@ -293,11 +363,21 @@ impl Runner {
 
 /// The new images of `image`'s final-stage bases in the plan (any base when it has no
 /// final-stage one), once every plan base of it is done; `None` while one is not.
-fn ready_bases(inputs: &Inputs<'_>, image: &ImageRef, slots: &BTreeMap<ImageRef, Slot>) -> Option<Vec<(ImageRef, Published)>> {
+fn ready_bases(
+    inputs: &Inputs<'_>,
+    image: &ImageRef,
+    slots: &BTreeMap<ImageRef, Slot>,
+) -> Option<Vec<(ImageRef, Published)>> {
     let mut finals = Vec::new();
     for base in inputs.plan.parents(image) {
-        let Some(Slot::Done(seen)) = slots.get(base) else { return None };
-        if inputs.graph.edge(base, image, EdgeKind::FinalStage).is_some() {
+        let Some(Slot::Done(seen)) = slots.get(base) else {
+            return None;
+        };
+        if inputs
+            .graph
+            .edge(base, image, EdgeKind::FinalStage)
+            .is_some()
+        {
             finals.push((base.clone(), (**seen).clone()));
         }
     }

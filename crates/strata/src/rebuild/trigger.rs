@@ -86,10 +86,17 @@ impl Context {
 
 /// Starts the rebuild. A command runs to completion (its exit status is the answer);
 /// remote triggers return once the service accepted the request.
-pub async fn fire(trigger: &Trigger, request: &Request, dir: &Path, cx: &Context) -> Result<(), String> {
+pub async fn fire(
+    trigger: &Trigger,
+    request: &Request,
+    dir: &Path,
+    cx: &Context,
+) -> Result<(), String> {
     match trigger {
         Trigger::Command { argv, env } => command(argv, env, request, dir).await,
-        Trigger::Webhook { url, secret_env } => webhook(url, secret_env.as_deref(), request, cx).await,
+        Trigger::Webhook { url, secret_env } => {
+            webhook(url, secret_env.as_deref(), request, cx).await
+        }
         Trigger::GitHubWorkflow {
             repository,
             workflow,
@@ -121,10 +128,12 @@ pub async fn fire(trigger: &Trigger, request: &Request, dir: &Path, cx: &Context
             token_env,
             api_url,
         } => gitlab(project, git_ref, token_env, api_url.as_ref(), request, cx).await,
-        Trigger::PullRequest => Err("pr trigger: opening the update pull request from a cascade is \
+        Trigger::PullRequest => Err(
+            "pr trigger: opening the update pull request from a cascade is \
              not available yet; use a command, webhook, github-workflow, github-dispatch or \
              gitlab-pipeline trigger"
-            .to_owned()),
+                .to_owned(),
+        ),
     }
 }
 
@@ -174,7 +183,10 @@ async fn command(
     }
     let lines: Vec<&str> = text.lines().collect();
     let tail = lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n");
-    Err(format!("{program} failed ({status}){}{tail}", if tail.is_empty() { "" } else { ": " }))
+    Err(format!(
+        "{program} failed ({status}){}{tail}",
+        if tail.is_empty() { "" } else { ": " }
+    ))
 }
 
 /// `sha256=<hex HMAC-SHA256 of body>`.
@@ -188,7 +200,12 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-async fn webhook(url: &Url, secret_env: Option<&str>, request: &Request, cx: &Context) -> Result<(), String> {
+async fn webhook(
+    url: &Url,
+    secret_env: Option<&str>,
+    request: &Request,
+    cx: &Context,
+) -> Result<(), String> {
     let body = serde_json::to_vec(&request.payload()).map_err(|e| e.to_string())?;
     let mut builder = cx
         .http
@@ -196,14 +213,25 @@ async fn webhook(url: &Url, secret_env: Option<&str>, request: &Request, cx: &Co
         .header("Content-Type", "application/json")
         .header("X-Strata-Event", "cascade");
     if let Some(name) = secret_env {
-        let secret = (cx.env)(name).ok_or_else(|| format!("webhook secret variable {name} is not set"))?;
+        let secret =
+            (cx.env)(name).ok_or_else(|| format!("webhook secret variable {name} is not set"))?;
         builder = builder.header(SIGNATURE_HEADER, signature(secret.as_bytes(), &body));
     }
-    let reply = builder.body(body).send().await.map_err(|e| format!("webhook {url}: {e}"))?;
+    let reply = builder
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| format!("webhook {url}: {e}"))?;
     expect_success(reply, &format!("webhook {url}")).await
 }
 
-async fn github(api: Option<&Url>, token_env: Option<&str>, path: &str, body: &Value, cx: &Context) -> Result<(), String> {
+async fn github(
+    api: Option<&Url>,
+    token_env: Option<&str>,
+    path: &str,
+    body: &Value,
+    cx: &Context,
+) -> Result<(), String> {
     let names: Vec<&str> = match token_env {
         Some(name) => vec![name],
         None => vec!["GITHUB_TOKEN", "GH_TOKEN"],
@@ -238,15 +266,22 @@ async fn gitlab(
     request: &Request,
     cx: &Context,
 ) -> Result<(), String> {
-    let token = (cx.env)(token_env).ok_or_else(|| format!("GitLab trigger token variable {token_env} is not set"))?;
+    let token = (cx.env)(token_env)
+        .ok_or_else(|| format!("GitLab trigger token variable {token_env} is not set"))?;
     let root = api
         .map(Url::to_string)
         .or_else(|| (cx.env)("CI_API_V4_URL"))
         .or_else(|| (cx.env)("GITLAB_API_URL"))
         .unwrap_or_else(|| "https://gitlab.com/api/v4".to_owned());
     let id: String = url::form_urlencoded::byte_serialize(project.as_bytes()).collect();
-    let url = format!("{}/projects/{id}/trigger/pipeline", root.trim_end_matches('/'));
-    let mut form = vec![("token".to_owned(), token), ("ref".to_owned(), git_ref.to_owned())];
+    let url = format!(
+        "{}/projects/{id}/trigger/pipeline",
+        root.trim_end_matches('/')
+    );
+    let mut form = vec![
+        ("token".to_owned(), token),
+        ("ref".to_owned(), git_ref.to_owned()),
+    ];
     for (name, value) in request.variables() {
         form.push((format!("variables[{name}]"), value));
     }

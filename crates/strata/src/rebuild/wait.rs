@@ -58,7 +58,9 @@ pub async fn published_on(
                         last_seen = format!(
                             "{} built on {}",
                             short(&seen.digest),
-                            seen.base_digest.as_ref().map_or("other layers".to_owned(), short)
+                            seen.base_digest
+                                .as_ref()
+                                .map_or("other layers".to_owned(), short)
                         );
                     }
                     Err(e) => last_seen = format!("{e:#}"),
@@ -69,7 +71,9 @@ pub async fn published_on(
         }
         let now = Instant::now();
         if now >= polling.deadline {
-            return Err(format!("not published on the new base in time (last seen: {last_seen})"));
+            return Err(format!(
+                "not published on the new base in time (last seen: {last_seen})"
+            ));
         }
         tokio::time::sleep(interval.min(polling.deadline - now)).await;
         interval = interval.mul_f64(BACKOFF).min(polling.max);

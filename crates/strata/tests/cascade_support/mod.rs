@@ -187,13 +187,28 @@ impl Setup {
             "vumi/compose.yaml",
             &format!("services:\n  vumi:\n    build: .\n    image: {h}/org/vumi:latest\n  redis:\n    image: redis:7\n"),
         );
-        self.write("vumi/junebug/Dockerfile", &format!("FROM {h}/org/vumi:latest\n"));
-        self.write("vumi/go/Dockerfile.go", &format!("FROM {h}/org/vumi:latest\n"));
+        self.write(
+            "vumi/junebug/Dockerfile",
+            &format!("FROM {h}/org/vumi:latest\n"),
+        );
+        self.write(
+            "vumi/go/Dockerfile.go",
+            &format!("FROM {h}/org/vumi:latest\n"),
+        );
         let celery = self.dir.path().join("celery-src");
         for (path, text) in [
-            ("celery-base/Dockerfile", format!("# strata: produces {h}/org/celery-base:5\nFROM {h}/org/python-base:3\n")),
-            ("worker/Dockerfile", format!("# strata: produces {h}/org/worker:1\nFROM {h}/org/celery-base:5\n")),
-            ("beat/Dockerfile", format!("# strata: produces {h}/org/beat:1\nFROM {h}/org/celery-base:5\n")),
+            (
+                "celery-base/Dockerfile",
+                format!("# strata: produces {h}/org/celery-base:5\nFROM {h}/org/python-base:3\n"),
+            ),
+            (
+                "worker/Dockerfile",
+                format!("# strata: produces {h}/org/worker:1\nFROM {h}/org/celery-base:5\n"),
+            ),
+            (
+                "beat/Dockerfile",
+                format!("# strata: produces {h}/org/beat:1\nFROM {h}/org/celery-base:5\n"),
+            ),
         ] {
             let full = celery.join(path);
             std::fs::create_dir_all(full.parent().unwrap()).unwrap();
@@ -203,7 +218,10 @@ impl Setup {
         for (name, _) in LEVEL4 {
             for n in 1..=5 {
                 let stem = leaf_stem(name);
-                self.write(&format!("services/{stem}-{n}/Dockerfile"), &format!("FROM {h}/{name}\n"));
+                self.write(
+                    &format!("services/{stem}-{n}/Dockerfile"),
+                    &format!("FROM {h}/{name}\n"),
+                );
             }
         }
         let mut toml = format!(
@@ -240,7 +258,9 @@ dockerfile = "go/Dockerfile.go"
             celery = celery.display(),
         );
         if legacy {
-            toml.push_str(&format!("\n[[workspace.image]]\nname = \"{h}/legacy/report:1\"\nrepository = \"services\"\n"));
+            toml.push_str(&format!(
+                "\n[[workspace.image]]\nname = \"{h}/legacy/report:1\"\nrepository = \"services\"\n"
+            ));
         }
         self.write("strata.toml", &toml);
     }
@@ -260,7 +280,12 @@ dockerfile = "go/Dockerfile.go"
         let mut out = BTreeMap::new();
         for member in &self.members {
             let (repo, tag) = split(&member.name);
-            let digest = self.registry.seeder().manifest_digest(&repo, &tag).await.unwrap();
+            let digest = self
+                .registry
+                .seeder()
+                .manifest_digest(&repo, &tag)
+                .await
+                .unwrap();
             out.insert(member.name.clone(), digest);
         }
         out
@@ -291,7 +316,9 @@ dockerfile = "go/Dockerfile.go"
     /// Every line the builder logged.
     pub fn builds(&self) -> Vec<serde_json::Value> {
         let text = std::fs::read_to_string(self.log()).unwrap_or_default();
-        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 }
 
@@ -300,9 +327,22 @@ fn git_repository(dir: &Path) {
     for args in [
         &["init", "--quiet", "--initial-branch=main"][..],
         &["add", "."],
-        &["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "init"],
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "commit",
+            "--quiet",
+            "-m",
+            "init",
+        ],
     ] {
-        let status = Command::new("git").args(args).current_dir(dir).status().unwrap();
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .status()
+            .unwrap();
         assert!(status.success(), "git {args:?}");
     }
 }
@@ -345,11 +385,21 @@ pub fn builder() -> PathBuf {
         let exe = std::env::current_exe().unwrap();
         // target/<profile>/deps/<test binary>
         let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-        let path = profile_dir.join(format!("strata-test-builder{}", std::env::consts::EXE_SUFFIX));
+        let path = profile_dir.join(format!(
+            "strata-test-builder{}",
+            std::env::consts::EXE_SUFFIX
+        ));
         if !path.exists() {
             let release = profile_dir.file_name().is_some_and(|n| n == "release");
             let mut cargo = Command::new(env!("CARGO"));
-            cargo.args(["build", "-q", "-p", "strata-testkit", "--bin", "strata-test-builder"]);
+            cargo.args([
+                "build",
+                "-q",
+                "-p",
+                "strata-testkit",
+                "--bin",
+                "strata-test-builder",
+            ]);
             if release {
                 cargo.arg("--release");
             }

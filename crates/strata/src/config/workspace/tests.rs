@@ -85,7 +85,10 @@ trigger = { kind = "webhook", url = "https://ci.example/h", secret_env = "S" }
     assert_eq!(argv, &["make", "publish"]);
     assert_eq!(env.get("MODE").map(String::as_str), Some("ci"));
     let trigger = ws.repositories[1].trigger.as_ref().unwrap();
-    assert_eq!(trigger.describe(), "github-workflow org/junebug build.yml@main");
+    assert_eq!(
+        trigger.describe(),
+        "github-workflow org/junebug build.yml@main"
+    );
     let image = &ws.images[0];
     assert_eq!(image.image.familiar(), "registry.example.com/org/legacy:1");
     assert_eq!(image.target.as_deref(), Some("runtime"));
@@ -161,7 +164,11 @@ fn durations_and_rules() {
         ("1h", 3_600_000),
     ];
     for (text, ms) in ok {
-        assert_eq!(parse_duration(text).unwrap(), Duration::from_millis(ms), "{text}");
+        assert_eq!(
+            parse_duration(text).unwrap(),
+            Duration::from_millis(ms),
+            "{text}"
+        );
     }
     for bad in ["", "0s", "-1s", "5 parsecs", "ms"] {
         assert!(parse_duration(bad).is_err(), "{bad}");

@@ -95,7 +95,7 @@ impl Trigger {
 /// A trigger table as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawTrigger {
+pub(super) struct RawTrigger {
     kind: Option<String>,
     command: Option<Vec<String>>,
     #[serde(default)]
@@ -116,7 +116,11 @@ pub struct RawTrigger {
 
 impl RawTrigger {
     /// Validates the table at `key`. `kind` may be left out for `command` and `url`.
-    pub(in crate::config) fn validate(self, file: &Path, key: &str) -> Result<Trigger, ConfigError> {
+    pub(in crate::config) fn validate(
+        self,
+        file: &Path,
+        key: &str,
+    ) -> Result<Trigger, ConfigError> {
         let fail = |field: &str, message: String| {
             let at = if field.is_empty() {
                 key.to_owned()
@@ -144,7 +148,8 @@ impl RawTrigger {
             "command" => {
                 let argv = self.command.clone().unwrap_or_default();
                 if argv.first().is_none_or(|p| p.trim().is_empty()) {
-                    let message = "an argument vector with the program first, e.g. [\"make\", \"publish\"]";
+                    let message =
+                        "an argument vector with the program first, e.g. [\"make\", \"publish\"]";
                     return Err(fail("command", message.to_owned()));
                 }
                 Trigger::Command {
