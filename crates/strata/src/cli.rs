@@ -133,6 +133,14 @@ pub struct UpdateArgs {
     /// references written are unchanged). Repeatable; overrides strata.toml.
     #[arg(long = "registry-mirror", value_name = "REGISTRY=HOST")]
     pub registry_mirrors: Vec<String>,
+    /// Rebuild the managed images below each moved base through their triggers (with
+    /// --dry-run: print the plan). Default: `[update] cascade`, else on when strata.toml
+    /// declares `[workspace]`.
+    #[arg(long, overrides_with = "no_cascade")]
+    pub cascade: bool,
+    /// Do not cascade rebuilds, whatever strata.toml says.
+    #[arg(long, overrides_with = "cascade")]
+    pub no_cascade: bool,
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {

@@ -1,7 +1,8 @@
 //! Remote rebuild triggers against a fake CI on 127.0.0.1 that really rebuilds the image
 //! it is asked for (as the test builder does): a signed webhook, GitHub
 //! `repository_dispatch` and `workflow_dispatch`, a GitLab pipeline trigger — each
-//! request checked against the documented shape — and `pr` mode's stub error.
+//! request checked against the documented shape — and a `pr` trigger outside any git
+//! repository failing with a message saying so (`cascade_pr` covers the real thing).
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
@@ -173,8 +174,10 @@ trigger = {{ kind = "pr" }}
     }
     let (pr_status, pr_message) = &status["pr:1"];
     assert_eq!(pr_status, "failed");
+    // Its directory is in no git repository: no pull request can be opened there.
     assert!(
-        pr_message.contains("pr trigger") && pr_message.contains("not available"),
+        pr_message.starts_with("pr trigger: ")
+            && pr_message.contains("is not inside a git repository"),
         "{pr_message}"
     );
 

@@ -6,7 +6,6 @@
 use std::io::{self, Write};
 
 use anyhow::{Context, Result, anyhow};
-use serde::Serialize;
 use strata_core::graph::{EdgeFilter, ImageRef, Plan};
 
 use super::exit;
@@ -14,7 +13,7 @@ use super::graph::Session;
 use crate::cli::{CascadeArgs, Format};
 use crate::config::workspace::parse_duration;
 use crate::hierarchy::Hierarchy;
-use crate::rebuild::{self, Options, Report};
+use crate::rebuild::{self, Options, PlanView, Report};
 
 pub(super) fn run(args: &CascadeArgs) -> Result<u8> {
     let mut session = Session::new(args.workspace.as_deref(), args.config.as_deref())?;
@@ -101,69 +100,15 @@ fn print_reports(reports: &[Report], format: Format) -> Result<()> {
     Ok(())
 }
 
-/// One image of a dry-run plan.
-#[derive(Serialize)]
-struct Planned {
-    image: ImageRef,
-    level: usize,
-    bases: Vec<ImageRef>,
-    trigger: Option<String>,
-}
-
 fn print_plan(plan: &Plan, hierarchy: &Hierarchy, format: Format) -> Result<()> {
-    let planned: Vec<Planned> = plan
-        .images()
-        .map(|image| Planned {
-            image: image.clone(),
-            level: plan.level_of(image).unwrap_or(0),
-            bases: plan.parents(image).to_vec(),
-            trigger: hierarchy
-                .builds
-                .get(image)
-                .and_then(|b| b.trigger.as_ref())
-                .map(|t| t.describe()),
-        })
-        .collect();
+    let view = PlanView::new(plan, hierarchy);
     let stdout = io::stdout();
     let mut out = stdout.lock();
     if format == Format::Json {
-        #[derive(Serialize)]
-        struct Doc<'a> {
-            root: &'a ImageRef,
-            levels: usize,
-            images: &'a [Planned],
-        }
-        let doc = Doc {
-            root: plan.root(),
-            levels: plan.levels().len(),
-            images: &planned,
-        };
-        serde_json::to_writer_pretty(&mut out, &doc).context("writing JSON")?;
+        serde_json::to_writer_pretty(&mut out, &view).context("writing JSON")?;
         writeln!(out)?;
-        return Ok(());
-    }
-    writeln!(
-        out,
-        "cascade from {}: {} images in {} levels (dry run: nothing triggered)",
-        plan.root().familiar(),
-        plan.len(),
-        plan.levels().len()
-    )?;
-    for (at, level) in plan.levels().iter().enumerate() {
-        writeln!(out, "level {}:", at + 1)?;
-        for image in level {
-            let Some(p) = planned.iter().find(|p| &p.image == image) else {
-                continue;
-            };
-            let bases: Vec<String> = p.bases.iter().map(ImageRef::familiar).collect();
-            let trigger = p.trigger.as_deref().unwrap_or("no trigger configured");
-            writeln!(
-                out,
-                "  {}  (on {})  {trigger}",
-                image.familiar(),
-                bases.join(", ")
-            )?;
-        }
+    } else {
+        view.write_text(&mut out)?;
     }
     out.flush()?;
     Ok(())

@@ -7,6 +7,8 @@
 //! group = "base"                 # one branch per moved base tag; or "repository": one
 //!                                # branch for every move, one commit per base
 //! labels = ["dependencies"]      # put on newly opened pull requests
+//! cascade = true                 # rebuild the managed images below a moved base
+//!                                # (default: on when the file declares [workspace])
 //! ```
 
 use std::path::Path;
@@ -23,6 +25,9 @@ pub struct UpdateSettings {
     pub group: Grouping,
     /// Labels put on a newly opened pull request.
     pub labels: Vec<String>,
+    /// Cascade rebuilds from every moved base with managed images below it; `None`:
+    /// as the config says by declaring `[workspace]` or not.
+    pub cascade: Option<bool>,
 }
 
 /// `[update]` as written.
@@ -32,6 +37,7 @@ pub struct RawUpdate {
     group: Option<String>,
     #[serde(default)]
     labels: Vec<String>,
+    cascade: Option<bool>,
 }
 
 /// Checks `[update]` (absent: the defaults).
@@ -67,7 +73,11 @@ pub fn validate(raw: Option<RawUpdate>, file: &Path) -> Result<UpdateSettings, C
             labels.push(trimmed.to_owned());
         }
     }
-    Ok(UpdateSettings { group, labels })
+    Ok(UpdateSettings {
+        group,
+        labels,
+        cascade: raw.cascade,
+    })
 }
 
 #[cfg(test)]
@@ -97,6 +107,12 @@ mod tests {
                 .unwrap();
         assert_eq!(settings.group, Grouping::Repository);
         assert_eq!(settings.labels, ["deps", "x"]);
+        assert_eq!(settings.cascade, None);
+        assert_eq!(
+            parse("[update]\ncascade = false").unwrap().cascade,
+            Some(false)
+        );
+        assert!(parse("[update]\ncascade = \"yes\"").is_err());
     }
 
     #[test]

@@ -78,7 +78,8 @@ pub async fn run(
         state: state.clone(),
         settings,
         platform: workspace.platform.clone(),
-        triggers: trigger::Context::new().map_err(anyhow::Error::msg)?,
+        triggers: trigger::Context::new(state.clone(), client.clone(), workspace.platform.clone())
+            .map_err(anyhow::Error::msg)?,
         run: run.id,
         quiet: options.quiet,
     };

@@ -5,17 +5,22 @@
 //!
 //! - [`cascade::run_from`]: the whole thing for one root (what `update` calls);
 //!   [`cascade::run`] over a hierarchy already built (what `strata cascade` calls).
-//! - `trigger`: commands, webhooks, GitHub and GitLab dispatches.
+//! - `trigger`: commands, webhooks, GitHub and GitLab dispatches; `pull_request`: the
+//!   `pr` trigger, which runs `crate::update` in the image's repository.
+//! - `plan`: what a dry run prints.
 //! - `wait`: polling the registry until an image is out on its new base.
 //!
 //! Which images exist and what they build on is `crate::hierarchy`'s; the order is the
 //! core graph's [`Plan`](strata_core::graph::Plan).
 
 pub mod cascade;
+pub mod plan;
+pub mod pull_request;
 pub mod report;
 mod runner;
 pub mod trigger;
 pub mod wait;
 
 pub use cascade::{Options, run, run_from};
+pub use plan::{PlanView, Planned};
 pub use report::{NodeReport, Report, Status};

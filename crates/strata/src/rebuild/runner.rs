@@ -298,7 +298,10 @@ impl Runner {
                     level: job.level,
                     cascade_id: self.run.0,
                 };
-                trigger::fire(trigger, &request, &job.dir, &self.triggers).await?;
+                let told = trigger::fire(trigger, &request, &job.dir, &self.triggers).await?;
+                if let Some(line) = told {
+                    self.say(&format!("L{} {}: {line}", job.level, job.image.familiar()));
+                }
             }
             let polling = Polling {
                 first: self.settings.poll_interval,

@@ -1,10 +1,12 @@
 //! act stage, rebuild triggers: starts one image's rebuild the way its config says — a
 //! local command (argument vector, `STRATA_*` variables), a signed webhook, a GitHub
-//! `workflow_dispatch` or `repository_dispatch`, a GitLab pipeline trigger. It only
-//! starts builds: whether the image got published is `wait`'s question.
+//! `workflow_dispatch` or `repository_dispatch`, a GitLab pipeline trigger, or the update
+//! pull request in the image's repository (`pull_request`). It only starts builds:
+//! whether the image got published is `wait`'s question.
 
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
@@ -13,7 +15,10 @@ use sha2::Sha256;
 use tokio::io::AsyncReadExt;
 use url::Url;
 
+use super::pull_request;
 use crate::config::workspace::Trigger;
+use crate::registry::RegistryClient;
+use crate::state::State;
 
 /// The header carrying the webhook body's HMAC-SHA256.
 pub const SIGNATURE_HEADER: &str = "X-Strata-Signature-256";
@@ -65,11 +70,23 @@ pub struct Context {
     pub http: reqwest::Client,
     /// Reads an environment variable (tests pass their own).
     pub env: fn(&str) -> Option<String>,
+    /// Where `pr` triggers record their proposals.
+    pub state: State,
+    /// What `pr` triggers read image details with (for the pull request body).
+    pub registry: RegistryClient,
+    /// The workspace platform, for reading Dockerfiles as the hierarchy does.
+    pub platform: String,
+    /// Held while a `pr` trigger works on git and the forge.
+    pub proposing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Context {
     /// Real environment; a client with the request timeouts triggers need.
-    pub fn new() -> Result<Context, String> {
+    pub fn new(
+        state: State,
+        registry: RegistryClient,
+        platform: String,
+    ) -> Result<Context, String> {
         crate::registry::install_crypto_provider();
         let http = reqwest::Client::builder()
             .user_agent(concat!("strata/", env!("CARGO_PKG_VERSION")))
@@ -80,19 +97,24 @@ impl Context {
         Ok(Context {
             http,
             env: |name| std::env::var(name).ok().filter(|v| !v.is_empty()),
+            state,
+            registry,
+            platform,
+            proposing: Arc::default(),
         })
     }
 }
 
 /// Starts the rebuild. A command runs to completion (its exit status is the answer);
-/// remote triggers return once the service accepted the request.
+/// remote triggers return once the service accepted the request; `pr` once the pull
+/// request is open. `Some` line: what was done, worth telling (the pull request).
 pub async fn fire(
     trigger: &Trigger,
     request: &Request,
     dir: &Path,
     cx: &Context,
-) -> Result<(), String> {
-    match trigger {
+) -> Result<Option<String>, String> {
+    let started = match trigger {
         Trigger::Command { argv, env } => command(argv, env, request, dir).await,
         Trigger::Webhook { url, secret_env } => {
             webhook(url, secret_env.as_deref(), request, cx).await
@@ -128,13 +150,22 @@ pub async fn fire(
             token_env,
             api_url,
         } => gitlab(project, git_ref, token_env, api_url.as_ref(), request, cx).await,
-        Trigger::PullRequest => Err(
-            "pr trigger: opening the update pull request from a cascade is \
-             not available yet; use a command, webhook, github-workflow, github-dispatch or \
-             gitlab-pipeline trigger"
-                .to_owned(),
-        ),
-    }
+        Trigger::PullRequest {
+            forge,
+            repository,
+            labels,
+        } => {
+            let settings = pull_request::Settings {
+                forge: *forge,
+                repository: repository.as_deref(),
+                labels,
+            };
+            return pull_request::open(settings, request, dir, cx)
+                .await
+                .map(Some);
+        }
+    };
+    started.map(|()| None)
 }
 
 async fn command(

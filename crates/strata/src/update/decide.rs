@@ -4,7 +4,7 @@
 //! changed, and writes files through `apply` when asked. No network, no git.
 
 use strata_core::occurrence::{ExtractError, Extraction, Occurrence, Skip};
-use strata_core::reference::Reference;
+use strata_core::reference::{Digest, Reference};
 use strata_core::rewrite;
 use strata_core::update::{self, BaseMove, Decision, Found, Need};
 
@@ -57,23 +57,39 @@ pub fn needed(results: &[FileScan]) -> Vec<Reference> {
 
 /// Decides every file and computes its new text (nothing is written).
 pub fn decide(results: Vec<FileScan>, lookups: &Lookups, opts: &ScanOptions) -> Vec<FileOutcome> {
+    decide_with(results, opts, |reference| {
+        lookups
+            .tag(reference)
+            .map(|resolved| resolved.digest.clone())
+            .map_err(Failure::Registry)
+    })
+}
+
+/// [`decide`] with the digest each pinned reference's tag points at now told by
+/// `current` (a known move instead of registry lookups).
+pub fn decide_with(
+    results: Vec<FileScan>,
+    opts: &ScanOptions,
+    current: impl Fn(&Reference) -> Result<Digest, Failure>,
+) -> Vec<FileOutcome> {
     results
         .into_iter()
-        .map(|r| decide_file(r, lookups, opts))
+        .map(|r| decide_file(r, &current, opts))
         .collect()
 }
 
-fn decide_file(scan: FileScan, lookups: &Lookups, opts: &ScanOptions) -> FileOutcome {
+fn decide_file(
+    scan: FileScan,
+    current: &impl Fn(&Reference) -> Result<Digest, Failure>,
+    opts: &ScanOptions,
+) -> FileOutcome {
     let FileScan {
         file,
         text,
         extraction,
     } = scan;
     let decisions = update::decide(&text, &extraction.occurrences, |_, occurrence| {
-        lookups
-            .tag(&occurrence.reference)
-            .map(|resolved| resolved.digest.clone())
-            .map_err(Failure::Registry)
+        current(&occurrence.reference)
     });
     let rewritten = rewrite(&file, &text, &extraction, &decisions, opts);
     let mut outcome = FileOutcome {

@@ -1,15 +1,20 @@
 //! decide + act + record stages of `strata update`, driven: looks up the tag of every
 //! pinned reference, records each answer as an observation, rewrites the pins whose tag
 //! moved (in the working tree, or as commits on a branch per change set), and with
-//! `--push`/`--pr` pushes the branches and opens or updates their pull requests.
-//! Printing is the command's job (`report`).
+//! `--push`/`--pr` pushes the branches and opens or updates their pull requests; then,
+//! when asked, cascades rebuilds from the moved bases (`cascade`). `base` runs the same
+//! act stages for one known move in one repository (a cascade's `pr` trigger). Printing
+//! is the command's job (`report`).
 //!
 //! Order of work, so that a run stopped anywhere is finished by the next one: checks on
 //! the repository and forge settings first (nothing is looked up for a run that cannot
 //! finish), then lookups and observations, then per change set: commit, record the
 //! proposal, push (with a lease), record the commit, open or update the pull request,
-//! record it, close the superseded ones. One failing change set never stops the others.
+//! record it, close the superseded ones; cascades last, once every pin is settled. One
+//! failing change set never stops the others.
 
+pub mod base;
+pub mod cascade;
 pub mod commit;
 pub mod decide;
 pub mod details;
@@ -26,6 +31,7 @@ use anyhow::{Context, Result};
 use strata_core::update::{BaseMove, Group, Grouping, group};
 use time::OffsetDateTime;
 
+use self::cascade::{CascadeOutcome, Cascading};
 use self::commit::{Built, Repository, Settled, Step};
 use self::decide::FileOutcome;
 use self::details::MoveDetails;
@@ -62,6 +68,9 @@ pub struct Options {
     pub labels: Vec<String>,
     pub registry: RegistrySettings,
     pub cache_dir: Option<PathBuf>,
+    /// Cascade rebuilds from the moved bases that have managed images below them
+    /// (with `dry_run`: plan them); `None`: no cascades.
+    pub cascade: Option<Cascading>,
 }
 
 /// What happened to one change set.
@@ -90,9 +99,11 @@ pub struct Run {
     pub stats: Stats,
     /// The updates went to branches (`--commit`), not the working tree.
     pub committed: bool,
+    /// One per moved base with managed images below it, in the order run.
+    pub cascades: Vec<CascadeOutcome>,
 }
 
-/// Runs the pipeline on scanned files.
+/// Runs the pipeline on scanned files (then the cascades, when asked).
 pub fn run(options: &Options, results: Vec<FileScan>) -> Result<Run> {
     let commit = options.commit || options.push || options.forge.is_some();
     let repo = if commit && !options.dry_run {
@@ -116,23 +127,75 @@ pub fn run(options: &Options, results: Vec<FileScan>) -> Result<Run> {
         let state = State::open(&options.state)
             .await
             .with_context(|| format!("opening the state database {}", options.state.display()))?;
-        let pipeline = Pipeline {
-            options,
-            repo: repo.as_ref(),
-            target: target.as_ref(),
-            state: &state,
-            client: None,
-            at: OffsetDateTime::now_utc(),
-        };
-        let run = pipeline.run(results).await;
+        let run = run_with(options, repo.as_ref(), target.as_ref(), &state, results).await;
         state.close().await;
         run
     })
 }
 
+async fn run_with(
+    options: &Options,
+    repo: Option<&Repository>,
+    target: Option<&Target>,
+    state: &State,
+    results: Vec<FileScan>,
+) -> Result<Run> {
+    let needed = decide::needed(&results);
+    let mut client = None;
+    let lookups = if needed.is_empty() {
+        Lookups::default()
+    } else {
+        let created = resolve::client(&options.registry, options.cache_dir.clone())?;
+        let lookups = resolve::look_up(&created, needed, false).await;
+        client = Some(created);
+        lookups
+    };
+    let pipeline = Pipeline {
+        scan: &options.scan,
+        grouping: options.grouping,
+        write: !options.dry_run && repo.is_none(),
+        push: options.push || target.is_some(),
+        labels: &options.labels,
+        repo,
+        target,
+        state,
+        client,
+        at: OffsetDateTime::now_utc(),
+    };
+    let since = pipeline.observe(&lookups).await?;
+    let outcomes = decide::decide(results, &lookups, &options.scan);
+    let (outcomes, groups) = pipeline.act(outcomes, &since).await;
+    let cascades = match (&options.cascade, &pipeline.client) {
+        (Some(cascading), Some(client)) => {
+            let moved = cascade::moved_bases(&groups);
+            cascade::run(cascading, &moved, options.dry_run, client, state).await
+        }
+        _ => Vec::new(),
+    };
+    let stats = pipeline
+        .client
+        .as_ref()
+        .map(RegistryClient::stats)
+        .unwrap_or_default();
+    Ok(Run {
+        outcomes,
+        groups,
+        lookups,
+        stats,
+        committed: repo.is_some(),
+        cascades,
+    })
+}
+
 /// What every stage of one run shares.
 struct Pipeline<'a> {
-    options: &'a Options,
+    scan: &'a ScanOptions,
+    grouping: Grouping,
+    /// Write the working tree (not a dry run, no branches).
+    write: bool,
+    /// Push the branches (`--push`, `--pr`).
+    push: bool,
+    labels: &'a [String],
     repo: Option<&'a Repository>,
     target: Option<&'a Target>,
     state: &'a State,
@@ -141,21 +204,16 @@ struct Pipeline<'a> {
 }
 
 impl Pipeline<'_> {
-    async fn run(mut self, results: Vec<FileScan>) -> Result<Run> {
-        let needed = decide::needed(&results);
-        let lookups = if needed.is_empty() {
-            Lookups::default()
-        } else {
-            let cache = self.options.cache_dir.clone();
-            let client = resolve::client(&self.options.registry, cache)?;
-            let lookups = resolve::look_up(&client, needed, false).await;
-            self.client = Some(client);
-            lookups
-        };
-        let since = self.observe(&lookups).await?;
-        let mut outcomes = decide::decide(results, &lookups, &self.options.scan);
-        let groups = group(decide::found(&outcomes), self.options.grouping);
-        if !self.options.dry_run && self.repo.is_none() {
+    /// Groups the moves into change sets, writes the working tree or commits, pushes
+    /// and proposes each change set. `since`: when each tag was first seen where it
+    /// points now.
+    async fn act(
+        &self,
+        mut outcomes: Vec<FileOutcome>,
+        since: &HashMap<TagKey, OffsetDateTime>,
+    ) -> (Vec<FileOutcome>, Vec<GroupOutcome>) {
+        let groups = group(decide::found(&outcomes), self.grouping);
+        if self.write {
             decide::write(&mut outcomes);
         }
         let mut done = Vec::with_capacity(groups.len());
@@ -186,18 +244,7 @@ impl Pipeline<'_> {
             }
             done.push(outcome);
         }
-        let stats = self
-            .client
-            .as_ref()
-            .map(RegistryClient::stats)
-            .unwrap_or_default();
-        Ok(Run {
-            outcomes,
-            groups: done,
-            lookups,
-            stats,
-            committed: self.repo.is_some(),
-        })
+        (outcomes, done)
     }
 
     /// Records every successful lookup; returns since when each tag has pointed at its
@@ -255,7 +302,7 @@ impl Pipeline<'_> {
             texts.push(text);
         }
         let group = &outcome.group;
-        let built = commit::build(repo, &steps, &self.options.scan, &mut notes);
+        let built = commit::build(repo, &steps, self.scan, &mut notes);
         outcome.notes.append(&mut notes);
         let Some(built) = built? else {
             outcome
@@ -263,7 +310,7 @@ impl Pipeline<'_> {
                 .push("nothing to commit: the base commit has none of these pins".into());
             return Ok(());
         };
-        let push = self.options.push || self.target.is_some();
+        let push = self.push;
         let remote = if push {
             commit::remote_tip(repo, &group.branch)?
         } else {
@@ -296,7 +343,7 @@ impl Pipeline<'_> {
             base: repo.base_branch.as_deref(),
             title: group.title(),
             body: message::pull_request_body(group, &texts),
-            labels: &self.options.labels,
+            labels: self.labels,
         };
         outcome.pull_request = Some(propose::open(self.state, target, &request, self.at).await?);
         Ok(())

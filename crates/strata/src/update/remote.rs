@@ -1,6 +1,7 @@
 //! act stage, pure part: which forge repository a git remote URL names, in the form the
 //! forge clients take (`owner/name` on GitHub and Gitea, the full project path on
-//! GitLab). Parses text only; never runs git or talks to a forge.
+//! GitLab), and which forge its host looks like. Parses text only; never runs git or
+//! talks to a forge.
 
 use crate::forge::ForgeKind;
 
@@ -27,6 +28,37 @@ pub fn repository_slug(url: &str, forge: ForgeKind) -> Option<String> {
         ForgeKind::GitHub | ForgeKind::Gitea => segments[segments.len() - 2..].join("/"),
     };
     Some(slug)
+}
+
+/// The forge a remote URL's host names: one containing `github`, `gitlab`, or `gitea`,
+/// `forgejo` or `codeberg` (case-insensitive). `None` for other hosts and local remotes:
+/// a forge on a host of another name must be named.
+pub fn forge_of(url: &str) -> Option<ForgeKind> {
+    let url = url.trim();
+    let authority = match url.split_once("://") {
+        Some((_, rest)) => {
+            remote_path(url)?;
+            rest.split('/').next()?
+        }
+        None => {
+            let path = remote_path(url)?;
+            &url[..url.len() - path.len() - 1]
+        }
+    };
+    let host = authority.rsplit('@').next()?.to_ascii_lowercase();
+    let host = host.split(':').next()?;
+    if host.contains("github") {
+        Some(ForgeKind::GitHub)
+    } else if host.contains("gitlab") {
+        Some(ForgeKind::GitLab)
+    } else if ["gitea", "forgejo", "codeberg"]
+        .iter()
+        .any(|n| host.contains(n))
+    {
+        Some(ForgeKind::Gitea)
+    } else {
+        None
+    }
 }
 
 /// The path part of a network remote URL; `None` for local ones.
@@ -92,6 +124,29 @@ mod tests {
                 Some("group/sub/project"),
                 "{url}"
             );
+        }
+    }
+
+    #[test]
+    fn forges_are_told_from_well_known_host_names() {
+        let cases = [
+            ("https://github.com/acme/app.git", Some(ForgeKind::GitHub)),
+            (
+                "git@github.example.com:acme/app.git",
+                Some(ForgeKind::GitHub),
+            ),
+            (
+                "ssh://git@GitLab.example.com:2222/g/p",
+                Some(ForgeKind::GitLab),
+            ),
+            ("https://codeberg.org/acme/app", Some(ForgeKind::Gitea)),
+            ("https://user:gitlab@git.example.com/acme/app", None),
+            ("https://git.example.com/acme/app", None),
+            ("/srv/git/github/app.git", None),
+            ("file:///srv/github/app.git", None),
+        ];
+        for (url, kind) in cases {
+            assert_eq!(forge_of(url), kind, "{url}");
         }
     }
 

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use strata_core::graph::ImageRef;
 use strata_core::occurrence::SkipReason;
 use strata_core::update::Decision;
 use time::{OffsetDateTime, UtcOffset};
@@ -14,6 +15,7 @@ use super::{GroupOutcome, Run};
 use crate::apply::unified_diff;
 use crate::forge::OpenOutcome;
 use crate::pin::report::{ChangedJson, ErrorJson, KeptJson, RegistryJson, SkippedJson};
+use crate::rebuild::{PlanView, Report};
 
 /// `strata update --format json`.
 #[derive(Debug, Serialize)]
@@ -33,6 +35,8 @@ pub struct UpdateJson {
     pub changed_files: Vec<ChangedJson>,
     /// The change sets, with their branches and pull requests.
     pub groups: Vec<GroupJson>,
+    /// The rebuild cascades from the moved bases (plans only with `dry_run`).
+    pub cascades: Vec<CascadeJson>,
     pub registries: BTreeMap<String, RegistryJson>,
     pub summary: SummaryJson,
 }
@@ -74,6 +78,16 @@ pub struct GroupJson {
     pub error: Option<String>,
 }
 
+/// One cascade: the plan, the report once run (as `strata cascade --format json` has
+/// it), or what stopped it.
+#[derive(Debug, Serialize)]
+pub struct CascadeJson {
+    pub root: ImageRef,
+    pub plan: Option<PlanView>,
+    pub report: Option<Report>,
+    pub error: Option<String>,
+}
+
 #[derive(Debug, Serialize)]
 pub struct MoveJson {
     pub base: String,
@@ -105,6 +119,9 @@ pub struct SummaryJson {
     pub files_changed: usize,
     pub groups: usize,
     pub groups_failed: usize,
+    pub cascades: usize,
+    /// Cascades that could not run or in which some image failed.
+    pub cascades_failed: usize,
 }
 
 /// Builds the JSON document for a run.
@@ -122,6 +139,16 @@ pub fn json(run: &Run, dry_run: bool) -> UpdateJson {
             .groups
             .iter()
             .map(|g| group_json(g, &run.outcomes))
+            .collect(),
+        cascades: run
+            .cascades
+            .iter()
+            .map(|c| CascadeJson {
+                root: c.root.clone(),
+                plan: c.plan.clone(),
+                report: c.report.clone(),
+                error: c.error.clone(),
+            })
             .collect(),
         registries: run
             .stats
@@ -158,6 +185,8 @@ pub fn json(run: &Run, dry_run: bool) -> UpdateJson {
         files_changed: doc.changed_files.len(),
         groups: doc.groups.len(),
         groups_failed: doc.groups.iter().filter(|g| g.error.is_some()).count(),
+        cascades: run.cascades.len(),
+        cascades_failed: run.cascades.iter().filter(|c| c.failed()).count(),
     };
     doc
 }

@@ -1,5 +1,5 @@
 //! act stage, for reading: the people's view of a `strata update` run — moved pins,
-//! branches and pull requests, skips and failures, a summary — rendered from the JSON
+//! branches and pull requests, skips and failures, a summary, the cascades — rendered from the JSON
 //! document `report` builds. Writes text to the writer it is given; decides nothing.
 
 use std::io::{self, Write};
@@ -90,6 +90,27 @@ pub fn write(out: &mut dyn Write, doc: &UpdateJson) -> io::Result<()> {
         .collect();
     if !requests.is_empty() {
         writeln!(out, "registry requests: {}", requests.join(", "))?;
+    }
+    write_cascades(out, doc)
+}
+
+/// Each cascade as `strata cascade` shows it: the report, the plan of a dry run, or
+/// what stopped it.
+fn write_cascades(out: &mut dyn Write, doc: &UpdateJson) -> io::Result<()> {
+    for cascade in &doc.cascades {
+        writeln!(out)?;
+        if let Some(report) = &cascade.report {
+            report.write_text(out)?;
+        } else if let (Some(plan), None) = (&cascade.plan, &cascade.error) {
+            plan.write_text(out)?;
+        }
+        if let Some(error) = &cascade.error {
+            writeln!(
+                out,
+                "cascade from {} failed: {error}",
+                cascade.root.familiar()
+            )?;
+        }
     }
     Ok(())
 }

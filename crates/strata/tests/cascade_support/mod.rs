@@ -265,6 +265,26 @@ dockerfile = "go/Dockerfile.go"
         self.write("strata.toml", &toml);
     }
 
+    /// Pins every reference to the root in the workspace's files to the root's current
+    /// digest, as `strata pin` would; returns that digest.
+    pub async fn pin_root(&self) -> String {
+        let (repo, tag) = split(&self.root);
+        let digest = self
+            .registry
+            .seeder()
+            .manifest_digest(&repo, &tag)
+            .await
+            .unwrap();
+        for path in ["images/python/Dockerfile", "images/python-base/Dockerfile"] {
+            let full = self.workspace().join(path);
+            let text = std::fs::read_to_string(&full).unwrap();
+            let pinned = text.replace(&self.root, &format!("{}@{digest}", self.root));
+            assert_ne!(text, pinned, "{path} names the root");
+            std::fs::write(full, pinned).unwrap();
+        }
+        digest
+    }
+
     /// Moves the root tag to a new image; returns its digest.
     pub async fn move_root(&self) -> String {
         let (repo, tag) = split(&self.root);

@@ -96,6 +96,29 @@ trigger = { kind = "webhook", url = "https://ci.example/h", secret_env = "S" }
 }
 
 #[test]
+fn pr_triggers_name_forge_repository_and_labels_or_leave_them_to_origin() {
+    let ws = workspace(
+        "[workspace.trigger]\nkind = \"pr\"\nforge = \"gitlab\"\n\
+         repository = \"group/sub/app\"\nlabels = [\" rebuild \", \"rebuild\"]\n",
+    );
+    let trigger = ws.trigger.unwrap();
+    assert_eq!(
+        trigger,
+        Trigger::PullRequest {
+            forge: Some(crate::forge::ForgeKind::GitLab),
+            repository: Some("group/sub/app".into()),
+            labels: vec!["rebuild".into()],
+        }
+    );
+    assert_eq!(trigger.describe(), "pr gitlab group/sub/app");
+    let bare = workspace("[workspace.trigger]\nkind = \"pr\"\n")
+        .trigger
+        .unwrap();
+    assert_eq!(bare.kind(), "pr");
+    assert_eq!(bare.describe(), "pr forge-of-origin origin");
+}
+
+#[test]
 fn mistakes_name_the_key() {
     let cases = [
         (
@@ -133,6 +156,14 @@ fn mistakes_name_the_key() {
         (
             "[workspace.trigger]\nurl = \"ftp://x\"\n",
             "workspace.trigger.url: \"ftp://x\" must be an http(s) URL",
+        ),
+        (
+            "[workspace.trigger]\nkind = \"pr\"\nforge = \"bitbucket\"\n",
+            "workspace.trigger.forge: \"bitbucket\": expected",
+        ),
+        (
+            "[workspace.trigger]\nkind = \"pr\"\nrepository = \"solo\"\n",
+            "workspace.trigger.repository: \"solo\" is not owner/repository",
         ),
         (
             "[workspace.cascade]\nparallel = 0\n",

@@ -9,6 +9,7 @@ use url::Url;
 
 use super::error;
 use crate::config::ConfigError;
+use crate::forge::ForgeKind;
 
 /// How one image's rebuild is started.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,8 +52,17 @@ pub enum Trigger {
         token_env: String,
         api_url: Option<Url>,
     },
-    /// Open the update pull request in the image's repository and let its CI build.
-    PullRequest,
+    /// Open the update pull request in the image's repository (the pin of its moved
+    /// base rewritten, on the update branch) and let its CI build once merged.
+    PullRequest {
+        /// The forge; `None`: told from the host of the repository's `origin` URL.
+        forge: Option<ForgeKind>,
+        /// The forge repository (`owner/name`, a GitLab project path); `None`: the one
+        /// the `origin` URL names.
+        repository: Option<String>,
+        /// Labels put on a newly opened pull request.
+        labels: Vec<String>,
+    },
 }
 
 impl Trigger {
@@ -64,7 +74,7 @@ impl Trigger {
             Trigger::GitHubWorkflow { .. } => "github-workflow",
             Trigger::GitHubDispatch { .. } => "github-dispatch",
             Trigger::GitLabPipeline { .. } => "gitlab-pipeline",
-            Trigger::PullRequest => "pr",
+            Trigger::PullRequest { .. } => "pr",
         }
     }
 
@@ -87,7 +97,13 @@ impl Trigger {
             Trigger::GitLabPipeline {
                 project, git_ref, ..
             } => format!("gitlab-pipeline {project}@{git_ref}"),
-            Trigger::PullRequest => "pr (update pull request)".to_owned(),
+            Trigger::PullRequest {
+                forge, repository, ..
+            } => format!(
+                "pr {} {}",
+                forge.map_or("forge-of-origin", forge_name),
+                repository.as_deref().unwrap_or("origin")
+            ),
         }
     }
 }
@@ -112,6 +128,9 @@ pub(super) struct RawTrigger {
     project: Option<String>,
     token_env: Option<String>,
     api_url: Option<String>,
+    forge: Option<String>,
+    #[serde(default)]
+    labels: Vec<String>,
 }
 
 impl RawTrigger {
@@ -187,7 +206,21 @@ impl RawTrigger {
                 token_env: need(self.token_env.clone(), "token_env")?,
                 api_url: url(self.api_url.clone(), "api_url")?,
             },
-            "pr" => Trigger::PullRequest,
+            "pr" => Trigger::PullRequest {
+                forge: self
+                    .forge
+                    .as_deref()
+                    .map(forge_kind)
+                    .transpose()
+                    .map_err(|m| fail("forge", m))?,
+                repository: self
+                    .repository
+                    .clone()
+                    .map(forge_repository)
+                    .transpose()
+                    .map_err(|m| fail("repository", m))?,
+                labels: labels(&self.labels).map_err(|m| fail("labels", m))?,
+            },
             other => {
                 let message = format!(
                     "unknown kind {other:?} (command, webhook, github-workflow, \
@@ -208,6 +241,52 @@ impl RawTrigger {
             (None, None, None) => String::new(),
         }
     }
+}
+
+/// The forge as the config writes it.
+fn forge_name(kind: ForgeKind) -> &'static str {
+    match kind {
+        ForgeKind::GitHub => "github",
+        ForgeKind::GitLab => "gitlab",
+        ForgeKind::Gitea => "gitea",
+    }
+}
+
+fn forge_kind(text: &str) -> Result<ForgeKind, String> {
+    match text {
+        "github" => Ok(ForgeKind::GitHub),
+        "gitlab" => Ok(ForgeKind::GitLab),
+        "gitea" => Ok(ForgeKind::Gitea),
+        other => Err(format!(
+            "{other:?}: expected \"github\", \"gitlab\" or \"gitea\""
+        )),
+    }
+}
+
+/// `owner/name`, or a GitLab project path with subgroups.
+fn forge_repository(text: String) -> Result<String, String> {
+    let trimmed = text.trim_matches('/');
+    let segments: Vec<&str> = trimmed.split('/').collect();
+    if segments.len() >= 2 && segments.iter().all(|s| !s.trim().is_empty()) {
+        Ok(trimmed.to_owned())
+    } else {
+        Err(format!("{text:?} is not owner/repository"))
+    }
+}
+
+/// Trimmed, without empties or repeats.
+fn labels(raw: &[String]) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::with_capacity(raw.len());
+    for label in raw {
+        let label = label.trim();
+        if label.is_empty() {
+            return Err("a label cannot be empty".to_owned());
+        }
+        if !out.iter().any(|l| l == label) {
+            out.push(label.to_owned());
+        }
+    }
+    Ok(out)
 }
 
 fn owner_repo(text: String) -> Result<String, String> {
