@@ -67,6 +67,42 @@ pub struct Rebuilt {
     pub digest: String,
 }
 
+/// `(registry host, rest)` of an image name, read as Docker does: `python:3.12` is
+/// `docker.io` and `library/python:3.12`.
+fn split_host(text: &str) -> (&str, String) {
+    match text.split_once('/') {
+        Some((first, rest))
+            if first.contains('.') || first.contains(':') || first == "localhost" =>
+        {
+            (first, rest.to_owned())
+        }
+        Some(_) => ("docker.io", text.to_owned()),
+        None => ("docker.io", format!("library/{text}")),
+    }
+}
+
+/// The fully qualified name: `python:3.12` -> `docker.io/library/python:3.12`.
+pub fn qualified(text: &str) -> String {
+    let (host, rest) = split_host(text);
+    format!("{host}/{rest}")
+}
+
+/// `text` with its registry host replaced by the loopback mirror serving it, from
+/// `mirrors` as `registry=host,...` (`docker.io=127.0.0.1:5000`); unchanged when the
+/// host has no mirror. So a workspace whose images live on Docker Hub can be rebuilt on
+/// the loopback registry that stands in for it.
+pub fn through_mirror(text: &str, mirrors: &str) -> String {
+    let (host, rest) = split_host(text);
+    mirrors
+        .split(',')
+        .filter_map(|entry| entry.trim().split_once('='))
+        .find(|(registry, _)| registry.trim() == host)
+        .map_or_else(
+            || text.to_owned(),
+            |(_, mirror)| format!("{}/{rest}", mirror.trim()),
+        )
+}
+
 /// Rebuilds `child` on `base`'s current image: the base tag is read now, its layers
 /// become the new image's first layers, one layer derived from `seed` is added, and the
 /// base annotations (manifest annotations for OCI, config labels always) name the base.
@@ -75,6 +111,19 @@ pub async fn rebuild_on_current(
     seeder: &Seeder,
     child: &Target,
     base: &Target,
+    seed: &str,
+) -> Result<Rebuilt> {
+    let base_name = format!("{}/{}:{}", base.host, base.repo, base.tag);
+    rebuild_on_current_as(seeder, child, base, &base_name, seed).await
+}
+
+/// [`rebuild_on_current`], with the base annotation naming the base as `base_name` (the
+/// name people use when `base` is read through a mirror).
+pub async fn rebuild_on_current_as(
+    seeder: &Seeder,
+    child: &Target,
+    base: &Target,
+    base_name: &str,
     seed: &str,
 ) -> Result<Rebuilt> {
     let (base_type, base_bytes) = seeder.get_manifest(&base.repo, &base.tag).await?;
@@ -97,7 +146,7 @@ pub async fn rebuild_on_current(
         Ok((kind, _)) => kind.starts_with(media_type::OCI_MANIFEST),
         Err(_) => false,
     };
-    let base_name = format!("{}/{}:{}", base.host, base.repo, base.tag);
+    let base_name = base_name.to_owned();
     let layer = Layer::from_seed(seed);
     // The child's config: the parent's, plus one diff ID and the base labels.
     if let Some(ids) = config["rootfs"]["diff_ids"].as_array_mut() {
@@ -227,6 +276,36 @@ mod tests {
         assert_eq!(t.tag, "latest");
         assert!(Target::parse("docker.io/library/debian:12").is_err());
         assert!(Target::parse("debian").is_err());
+    }
+
+    #[test]
+    fn mirrored_hosts_are_replaced() {
+        let mirrors = "docker.io=127.0.0.1:5000, ghcr.io=127.0.0.1:6000";
+        assert_eq!(
+            through_mirror("docker.io/library/python:3.12-slim", mirrors),
+            "127.0.0.1:5000/library/python:3.12-slim"
+        );
+        assert_eq!(
+            through_mirror("ghcr.io/acme/app:1", mirrors),
+            "127.0.0.1:6000/acme/app:1"
+        );
+        assert_eq!(
+            through_mirror("quay.io/acme/app:1", mirrors),
+            "quay.io/acme/app:1"
+        );
+        assert_eq!(
+            through_mirror("acme/app:1", mirrors),
+            "127.0.0.1:5000/acme/app:1"
+        );
+        assert_eq!(
+            through_mirror("debian:12", mirrors),
+            "127.0.0.1:5000/library/debian:12"
+        );
+        assert_eq!(through_mirror("debian:12", "ghcr.io=h:1"), "debian:12");
+        assert_eq!(qualified("debian:12"), "docker.io/library/debian:12");
+        assert_eq!(qualified("acme/app:1"), "docker.io/acme/app:1");
+        assert_eq!(qualified("localhost:5000/app:1"), "localhost:5000/app:1");
+        assert_eq!(through_mirror("docker.io/x:1", ""), "docker.io/x:1");
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! - `STRATA_TEST_LOG`: a file to append one JSON line to at start and at the end;
 //! - `STRATA_TEST_FAIL`: comma-separated patterns (`*` or substrings of the image) that
 //!   exit 1 without pushing;
-//! - `STRATA_TEST_SLEEP`: `pattern=ms,...`, a pause before building.
+//! - `STRATA_TEST_SLEEP`: `pattern=ms,...`, a pause before building;
+//! - `STRATA_TEST_MIRRORS`: `registry=host,...`: images named on `registry`
+//!   (`docker.io/acme/app:1`, or `acme/app:1` as Docker reads it) are read and pushed on
+//!   the loopback `host` instead; the base annotation keeps the registry's name.
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -13,7 +16,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use serde_json::json;
 use strata_testkit::Seeder;
-use strata_testkit::hierarchy::{Target, now_ms, rebuild_on_current, selected, sleep_for};
+use strata_testkit::hierarchy::{
+    Target, now_ms, qualified, rebuild_on_current_as, selected, sleep_for, through_mirror,
+};
 
 fn var(name: &str) -> String {
     std::env::var(name).unwrap_or_default()
@@ -59,11 +64,18 @@ async fn build() -> Result<()> {
         log(failed);
         anyhow::bail!("build of {image} failed on purpose");
     }
-    let child = Target::parse(&image).context("STRATA_IMAGE")?;
-    let parent = Target::parse(&base).context("STRATA_BASE_IMAGE")?;
+    let mirrors = var("STRATA_TEST_MIRRORS");
+    let child = Target::parse(&through_mirror(&image, &mirrors)).context("STRATA_IMAGE")?;
+    let parent = Target::parse(&through_mirror(&base, &mirrors)).context("STRATA_BASE_IMAGE")?;
     let seeder = Seeder::new(&child.base_url())?;
     let seed = format!("{image} on {asked}");
-    let rebuilt = rebuild_on_current(&seeder, &child, &parent, &seed).await?;
+    // The annotation names the base as the workspace knows it (mirror or not).
+    let base_name = if mirrors.is_empty() {
+        format!("{}/{}:{}", parent.host, parent.repo, parent.tag)
+    } else {
+        qualified(base.split('@').next().unwrap_or(&base))
+    };
+    let rebuilt = rebuild_on_current_as(&seeder, &child, &parent, &base_name, &seed).await?;
     let mut done = common;
     done["event"] = json!("published");
     done["at_ms"] = json!(now_ms());
