@@ -132,11 +132,15 @@ struct RawRegistry {
     mirrors: BTreeMap<String, String>,
 }
 
-/// Reads the config: `explicit` (which must exist) or `strata.toml` in `root` (optional).
+/// Reads the config: `explicit` (which must exist), else the `strata.toml` found by
+/// [`find`] (optional: without one, the defaults).
 pub fn load(explicit: Option<&Path>, root: &Path) -> Result<Config, ConfigError> {
     let (file, required) = match explicit {
         Some(path) => (path.to_owned(), true),
-        None => (root.join(FILE_NAME), false),
+        None => match find(root) {
+            Some(found) => (found, true),
+            None => return Ok(Config::default()),
+        },
     };
     let text = match std::fs::read_to_string(&file) {
         Ok(text) => text,
@@ -152,6 +156,27 @@ pub fn load(explicit: Option<&Path>, root: &Path) -> Result<Config, ConfigError>
         }
     };
     parse(&text, &file)
+}
+
+/// The `strata.toml` that governs `root`: in `root` itself or the nearest directory above
+/// it, so a command run inside one repository of a workspace still finds the workspace's
+/// file (its mirrors, credentials source, policies).
+pub fn find(root: &Path) -> Option<std::path::PathBuf> {
+    // In the root itself: keep the path as the user wrote it (`./strata.toml`).
+    let here = root.join(FILE_NAME);
+    if here.is_file() {
+        return Some(here);
+    }
+    let start = std::path::absolute(root).ok()?;
+    let start = if start.is_file() {
+        start.parent()?.to_path_buf()
+    } else {
+        start
+    };
+    start
+        .ancestors()
+        .map(|dir| dir.join(FILE_NAME))
+        .find(|candidate| candidate.is_file())
 }
 
 /// Parses and validates config text read from `file`.

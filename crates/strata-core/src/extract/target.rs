@@ -65,6 +65,12 @@ fn find_in(
         return blocked(Some(span), "the reference contains quotes or escapes");
     }
     match tail(raw) {
+        // `python:${PY}-slim`: a build argument picks the image; a digest written after
+        // it would pin one choice and silently override every other.
+        Tail::Literal if chooses_image(raw) => blocked(
+            Some(span),
+            "a build argument chooses the repository or tag; a digest here would override it",
+        ),
         Tail::Literal => Target {
             span,
             arg,
@@ -111,6 +117,14 @@ fn strip_quotes(raw: &str) -> Option<&str> {
         }
     }
     None
+}
+
+/// Whether a variable appears in the last path component or the tag of `raw` (a
+/// variable in the registry or namespace part, like `${REGISTRY}/python:3.12`, names
+/// the same image wherever it is pulled from).
+fn chooses_image(raw: &str) -> bool {
+    let last = raw.rsplit('/').next().unwrap_or(raw);
+    last.contains('$')
 }
 
 enum Tail<'a> {
@@ -191,6 +205,9 @@ mod tests {
         let t = find("${REG}/python:3.12", Some(5..23), &HashMap::new());
         assert_eq!(t.span, 5..23);
         assert!(t.blocked.is_none());
+        // A build argument in the tag: pinning would freeze one of its values.
+        let t = find("python:${PY}-slim", Some(0..17), &HashMap::new());
+        assert!(t.blocked.is_some());
     }
 
     #[test]

@@ -143,7 +143,7 @@ pub(super) fn run(args: &GraphArgs) -> Result<u8> {
     }
     out.flush()?;
     if args.format != GraphFormat::Json && !stale.is_empty() {
-        eprintln!("{} stale image(s)", stale.len());
+        eprintln!("{} stale", crate::output::count(stale.len(), "image"));
     }
     Ok(if stale.is_empty() {
         exit::OK

@@ -85,7 +85,10 @@ fn cascading(args: &UpdateArgs, config: &Config) -> Option<Cascading> {
     } else if args.no_cascade {
         false
     } else {
-        config.update.cascade.unwrap_or(config.workspace.declared && in_place)
+        config
+            .update
+            .cascade
+            .unwrap_or(config.workspace.declared && in_place)
     };
     on.then(|| Cascading {
         workspace: config.workspace.clone(),

@@ -91,10 +91,10 @@ pub async fn run(
         ));
     } else {
         runner.say(&format!(
-            "cascade {} from {}: {} images",
+            "cascade {} from {}: {}",
             run.id,
             root.familiar(),
-            plan.len()
+            crate::output::count(plan.len(), "image")
         ));
     }
     let (mut slots, reports) = restore(&runner, &plan, &run).await?;

@@ -57,10 +57,10 @@ impl PlanView {
     pub fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
-            "cascade from {}: {} images in {} levels (dry run: nothing triggered)",
+            "cascade from {}: {} in {} (dry run: nothing triggered)",
             self.root.familiar(),
-            self.images.len(),
-            self.levels
+            crate::output::count(self.images.len(), "image"),
+            crate::output::count(self.levels, "level")
         )?;
         for level in 1..=self.levels {
             writeln!(out, "level {level}:")?;

@@ -135,6 +135,12 @@ impl Report {
             short(&self.new_root_digest),
             if self.resumed { ", resumed" } else { "" }
         )?;
+        let width = self
+            .nodes
+            .iter()
+            .map(|n| n.image.familiar().chars().count())
+            .max()
+            .unwrap_or(0);
         for node in &self.nodes {
             let detail = match (&node.digest, &node.message) {
                 (_, Some(message)) => message.clone(),
@@ -143,7 +149,7 @@ impl Report {
             };
             writeln!(
                 out,
-                "  L{:<2} {:<11} {}  {}",
+                "  L{:<2} {:<11} {:<width$}  {}",
                 node.level,
                 node.status.as_str(),
                 node.image.familiar(),
@@ -156,8 +162,9 @@ impl Report {
                 .map_or("-".to_owned(), |s| format!("{:.2}s", s));
             writeln!(
                 out,
-                "  level {}: {} images, {took}",
-                level.level, level.images
+                "  level {}: {}, {took}",
+                level.level,
+                crate::output::count(level.images, "image")
             )?;
         }
         writeln!(
