@@ -18,12 +18,12 @@ const FILES: [(&str, &str); 9] = [
         "platform/python-base/Dockerfile",
         r#"# The team's Python base: CA bundle from Debian, Python from the official image.
 # strata: produces acme/python-base:3.12
-ARG PYTHON_VERSION=3.12
+ARG PYTHON_TAG=3.12-slim
 
 FROM debian:bookworm AS certs
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
 
-FROM python:${PYTHON_VERSION}-slim
+FROM python:${PYTHON_TAG}
 COPY --from=certs /etc/ssl/certs /etc/ssl/certs
 # A template for services; the FROM inside this heredoc is file content, not a stage.
 COPY <<EOF /usr/share/acme/Dockerfile.service
