@@ -40,7 +40,7 @@ fn print_table(out: &mut dyn Write, results: &[crate::scan::FileScan]) -> Result
             rows.push(vec![
                 format!("{}:{}", r.file.display, o.line),
                 o.source.to_string(),
-                o.reference.to_string(),
+                short_digest(&o.reference.to_string()),
                 note,
             ]);
         }
@@ -79,4 +79,12 @@ fn print_table(out: &mut dyn Write, results: &[crate::scan::FileScan]) -> Result
         count(files, "file")
     )?;
     Ok(())
+}
+
+/// `name:tag@sha256:<64 hex>` as `name:tag@sha256:<12 hex>…` for tables (JSON keeps it all).
+fn short_digest(reference: &str) -> String {
+    match reference.split_once("@sha256:") {
+        Some((name, hex)) if hex.len() > 12 => format!("{name}@sha256:{}…", &hex[..12]),
+        _ => reference.to_owned(),
+    }
 }
