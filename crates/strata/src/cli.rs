@@ -93,6 +93,12 @@ pub struct PinArgs {
     /// references written are unchanged). Repeatable; overrides strata.toml.
     #[arg(long = "registry-mirror", value_name = "REGISTRY=HOST")]
     pub registry_mirrors: Vec<String>,
+    /// Also fetch each resolved manifest by digest and check its sha256 before writing
+    /// it, instead of trusting the digest the tag's HEAD names: two requests per tag
+    /// instead of one, and the GET counts against Docker Hub's pull limit (HEAD does
+    /// not). Also `[registry] verify = true`.
+    #[arg(long)]
+    pub verify: bool,
 }
 
 #[derive(Debug, Args)]
@@ -214,6 +220,11 @@ pub struct CheckArgs {
     /// Repeatable; overrides strata.toml.
     #[arg(long = "registry-mirror", value_name = "REGISTRY=HOST")]
     pub registry_mirrors: Vec<String>,
+    /// Also fetch each tag's current manifest by digest and check its sha256 before
+    /// reporting or recording it: two requests per tag instead of one, and the GET
+    /// counts against Docker Hub's pull limit (HEAD does not). Also `[registry] verify`.
+    #[arg(long, conflicts_with = "offline")]
+    pub verify: bool,
     /// Publish the findings as a GitHub check run (token from GITHUB_TOKEN).
     #[arg(long, conflicts_with = "offline")]
     pub github_check_run: bool,

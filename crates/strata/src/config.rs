@@ -8,6 +8,7 @@
 //! insecure = ["registry.lan:5000"]     # plain HTTP (loopback registries always are)
 //! ca_file = "certs/internal-ca.pem"     # relative to this file
 //! max_in_flight = 16                     # requests at once per registry
+//! verify = false                         # pin/check: also GET each manifest by digest
 //!
 //! [registry.mirrors]
 //! "docker.io" = "mirror.lan:5000"        # look docker.io tags up there instead
@@ -98,6 +99,10 @@ pub struct RegistrySettings {
     pub max_in_flight: usize,
     /// Registry -> mirror host that serves it.
     pub mirrors: BTreeMap<Host, Host>,
+    /// `pin` and `check` fetch every resolved manifest by digest and check its sha256
+    /// before trusting the tag's digest (`--verify`): a second request per tag, a `GET`,
+    /// which Docker Hub counts as a pull where the `HEAD` is not.
+    pub verify: bool,
 }
 
 impl Default for RegistrySettings {
@@ -107,6 +112,7 @@ impl Default for RegistrySettings {
             ca_file: None,
             max_in_flight: 16,
             mirrors: BTreeMap::new(),
+            verify: false,
         }
     }
 }
@@ -130,6 +136,8 @@ struct RawRegistry {
     max_in_flight: Option<i64>,
     #[serde(default)]
     mirrors: BTreeMap<String, String>,
+    #[serde(default)]
+    verify: bool,
 }
 
 /// Reads the config: `explicit` (which must exist), else the `strata.toml` found by
@@ -242,6 +250,7 @@ fn validate_registry(raw: RawRegistry, file: &Path) -> Result<RegistrySettings, 
         ca_file,
         max_in_flight,
         mirrors,
+        verify: raw.verify,
     })
 }
 

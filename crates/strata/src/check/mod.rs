@@ -168,7 +168,15 @@ async fn online(
             None
         }
     };
-    let observed = observe::observe(&client, state.as_ref(), results, &mut report.problems).await;
+    let verify = options.registry.verify;
+    let observed = observe::observe(
+        &client,
+        state.as_ref(),
+        results,
+        verify,
+        &mut report.problems,
+    )
+    .await;
     if let Some(state) = state {
         state.close().await;
     }

@@ -1,8 +1,9 @@
 //! resolve + record stages of `strata check`: looks every unique tag up once (never from
-//! a cache), records each answer in the state database (which says since when a tag
-//! points where it does), and asks by `HEAD` whether pinned digests whose tag moved or
-//! vanished still exist. Returns observations; deciding what they mean is
-//! `strata_core::check`'s job.
+//! a cache; with `verify`, each current digest is also fetched by digest and hashed, and
+//! one that fails is a problem, never recorded), records each answer in the state
+//! database (which says since when a tag points where it does), and asks by `HEAD`
+//! whether pinned digests whose tag moved or vanished still exist. Returns observations;
+//! deciding what they mean is `strata_core::check`'s job.
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,7 +15,7 @@ use tokio::task::JoinSet;
 
 use super::Problem;
 use crate::registry::{RegistryClient, RegistryError, TagKey};
-use crate::resolve;
+use crate::resolve::{self, LookupOptions};
 use crate::scan::FileScan;
 use crate::state::{Observation, State};
 
@@ -45,12 +46,14 @@ impl Observations for Observed {
     }
 }
 
-/// Looks up, records and verifies everything `results` needs. Failures other than "not
-/// found" become problems; the checks that needed those answers stay silent.
+/// Looks up, records and verifies everything `results` needs (with `verify`, also each
+/// tag's current manifest). Failures other than a tag not found become problems; the
+/// checks that needed those answers stay silent.
 pub async fn observe(
     client: &RegistryClient,
     state: Option<&State>,
     results: &[FileScan],
+    verify: bool,
     problems: &mut Vec<Problem>,
 ) -> Observed {
     let refs: Vec<Reference> = results
@@ -59,7 +62,11 @@ pub async fn observe(
         .cloned()
         .collect();
     let pinned = pinned_digests(results);
-    let lookups = resolve::look_up(client, refs, false).await;
+    let options = LookupOptions {
+        platforms: false,
+        verify,
+    };
+    let lookups = resolve::look_up_with(client, refs, options).await;
     let now = OffsetDateTime::now_utc();
     let mut observed = Observed {
         tags_looked_up: lookups.tags.len(),

@@ -105,7 +105,7 @@ fn publish(args: &CheckArgs, report: &Report) -> Result<()> {
 }
 
 /// `--config FILE`, else `strata.toml` in the scanned root; `--registry-mirror` flags
-/// override the file's mirrors.
+/// override the file's mirrors, and `--verify` turns verification on.
 fn load_config(args: &CheckArgs, root: &Path) -> Result<Config> {
     let mut config = config::load(args.config.as_deref(), root)?;
     for flag in &args.registry_mirrors {
@@ -113,6 +113,7 @@ fn load_config(args: &CheckArgs, root: &Path) -> Result<Config> {
             config::parse_mirror(flag).map_err(|e| anyhow!("--registry-mirror: {e}"))?;
         config.registry.mirrors.insert(from, to);
     }
+    config.registry.verify |= args.verify;
     Ok(config)
 }
 

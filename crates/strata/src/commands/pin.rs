@@ -12,7 +12,7 @@ use crate::cli::{Format, PinArgs};
 use crate::config::{self, Config};
 use crate::pin::{self, report};
 use crate::registry::install_crypto_provider;
-use crate::resolve::{self, Lookups};
+use crate::resolve::{self, LookupOptions, Lookups};
 use crate::{dirs, selection};
 
 pub(super) fn run(args: &PinArgs) -> Result<u8> {
@@ -32,7 +32,11 @@ pub(super) fn run(args: &PinArgs) -> Result<u8> {
             .enable_all()
             .build()
             .context("starting the async runtime")?;
-        let lookups = runtime.block_on(resolve::look_up(&client, needed, json));
+        let options = LookupOptions {
+            platforms: json,
+            verify: config.registry.verify,
+        };
+        let lookups = runtime.block_on(resolve::look_up_with(&client, needed, options));
         (lookups, client.stats())
     };
     let opts = selection::scan_options(&args.selection);
@@ -68,7 +72,7 @@ pub(super) fn run(args: &PinArgs) -> Result<u8> {
 }
 
 /// `--config FILE`, else `strata.toml` in the scanned root; `--registry-mirror` flags
-/// override the file's mirrors.
+/// override the file's mirrors, and `--verify` turns verification on.
 fn load_config(args: &PinArgs) -> Result<Config> {
     let root = scanned_root(&args.selection.paths);
     let mut config = config::load(args.config.as_deref(), &root)?;
@@ -77,6 +81,7 @@ fn load_config(args: &PinArgs) -> Result<Config> {
             config::parse_mirror(flag).map_err(|e| anyhow!("--registry-mirror: {e}"))?;
         config.registry.mirrors.insert(from, to);
     }
+    config.registry.verify |= args.verify;
     Ok(config)
 }
 

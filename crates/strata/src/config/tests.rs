@@ -16,6 +16,7 @@ fn parse_err(text: &str) -> String {
 fn an_empty_file_is_the_defaults() {
     let config = parse_ok("");
     assert_eq!(config.registry, RegistrySettings::default());
+    assert!(!config.registry.verify, "one request per tag unless asked");
     assert_eq!(config.file, Some(file()));
 }
 
@@ -27,6 +28,7 @@ fn every_registry_key_is_read_and_typed() {
 insecure = ["Registry.LAN:5000", "other.lan"]
 ca_file = "certs/ca.pem"
 max_in_flight = 4
+verify = true
 
 [registry.mirrors]
 "docker.io" = "127.0.0.1:5000"
@@ -40,6 +42,7 @@ max_in_flight = 4
     );
     assert_eq!(r.ca_file, Some(PathBuf::from("/repo/certs/ca.pem")));
     assert_eq!(r.max_in_flight, 4);
+    assert!(r.verify);
     let mirrors: Vec<(&str, &str)> = r
         .mirrors
         .iter()

@@ -2,6 +2,8 @@
 //! blobs), kept forever because such content never changes. Tag lookups must never be
 //! stored here: a tag can move between runs. Entries are re-verified when read, and
 //! every cache failure is a miss, never an error: the registry is the source of truth.
+//! Entries are keyed by digest alone, so a hit proves content, not that a registry
+//! serves it: verifying a tag's digest never reads the cache.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -25,13 +25,43 @@ impl RegistryClient {
         reference: &Reference,
         digest: &Digest,
     ) -> Result<Manifest, RegistryError> {
+        self.manifest_by_digest(reference, digest, Source::CacheFirst)
+            .await
+    }
+
+    /// Like [`manifest`](Self::manifest), but always asked of the registry: the disk
+    /// cache is written, never read. This is how a tag's digest is verified: a cached
+    /// entry proves its bytes are that content, not that this registry serves that digest
+    /// in this repository (the cache is shared by every repository and registry).
+    pub async fn manifest_from_registry(
+        &self,
+        reference: &Reference,
+        digest: &Digest,
+    ) -> Result<Manifest, RegistryError> {
+        self.manifest_by_digest(reference, digest, Source::Registry)
+            .await
+    }
+
+    async fn manifest_by_digest(
+        &self,
+        reference: &Reference,
+        digest: &Digest,
+        source: Source,
+    ) -> Result<Manifest, RegistryError> {
         let registry = self.inner.registry(reference.domain());
         let repository = reference.path();
         let target = format!("{repository}@{digest}");
         let path = format!("/v2/{repository}/manifests/{digest}");
         let (bytes, served_type) = self
             .inner
-            .by_digest(&registry, repository, digest, Kind::ManifestGet, &path)
+            .by_digest(
+                &registry,
+                repository,
+                digest,
+                Kind::ManifestGet,
+                &path,
+                source,
+            )
             .await?;
         let (media_type, kind) = manifest::parse_manifest(&bytes, served_type.as_deref())
             .map_err(|detail| protocol(&registry, &target, None, detail))?;
@@ -95,16 +125,32 @@ impl RegistryClient {
         let path = format!("/v2/{repository}/blobs/{digest}");
         let (bytes, _) = self
             .inner
-            .by_digest(&registry, repository, digest, Kind::BlobGet, &path)
+            .by_digest(
+                &registry,
+                repository,
+                digest,
+                Kind::BlobGet,
+                &path,
+                Source::CacheFirst,
+            )
             .await?;
         manifest::parse_config(digest.clone(), bytes)
             .map_err(|detail| protocol(&registry, &format!("{repository}@{digest}"), None, detail))
     }
 }
 
+/// Where content by digest may come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The disk cache when it holds the digest (re-hashed on read), else the registry.
+    CacheFirst,
+    /// The registry, always (the answer is still cached).
+    Registry,
+}
+
 impl Inner {
-    /// Content `digest` from the disk cache, else fetched, verified and cached: the
-    /// bytes and the media type they were served with.
+    /// Content `digest` from the disk cache (if `source` allows), else fetched, verified
+    /// and cached: the bytes and the media type they were served with.
     async fn by_digest(
         &self,
         registry: &RegistryState,
@@ -112,12 +158,14 @@ impl Inner {
         digest: &Digest,
         kind: Kind,
         path: &str,
+        source: Source,
     ) -> Result<(Vec<u8>, Option<String>), RegistryError> {
         let bucket = match kind {
             Kind::BlobGet => Bucket::Blobs,
             _ => Bucket::Manifests,
         };
-        if let Some(cache) = &self.cache
+        if source == Source::CacheFirst
+            && let Some(cache) = &self.cache
             && let Some(entry) = cache.get(bucket, digest).await
         {
             self.stats.cache_hit(&registry.domain);

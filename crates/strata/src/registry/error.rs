@@ -64,6 +64,20 @@ pub enum RegistryError {
         /// The sha256 of the bytes actually received.
         actual: Digest,
     },
+    /// A tag lookup named a digest that the registry then does not serve when asked for
+    /// it by digest (HTTP 404): the tag's answer cannot be trusted, so nothing is pinned.
+    #[error(
+        "{registry} said {target} is {digest}, but that digest is not found on {registry} \
+         (HTTP 404 when fetched by digest)"
+    )]
+    DigestNotServed {
+        /// The registry host.
+        registry: String,
+        /// The tag looked up (e.g. `library/python:3.12`).
+        target: String,
+        /// The digest the tag lookup named.
+        digest: Digest,
+    },
     /// The registry could not be reached, or the connection failed mid-answer.
     #[error("cannot reach {registry} ({url}): {message}")]
     Transport {

@@ -104,6 +104,13 @@ pub struct Manifest {
     pub kind: ManifestKind,
 }
 
+impl Manifest {
+    /// The runnable platforms when this is an index; empty for a single-platform image.
+    pub fn platforms(&self) -> Vec<PlatformDigest> {
+        platforms(&self.kind)
+    }
+}
+
 /// One platform of a multi-platform image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlatformDigest {

@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 use super::commit::{self, REMOTE, Repository};
 use super::decide::{self, FileOutcome};
 use super::remote::forge_of;
+use super::repositories::Checkout;
 use super::{GroupOutcome, Pipeline, propose};
 use crate::discover::{Filters, discover};
 use crate::forge::ForgeKind;
@@ -90,14 +91,19 @@ pub async fn propose_base(
     if let Ok(Some(at)) = state.digest_first_seen(&key, update.to).await {
         since.insert(key, at);
     }
+    let checkout = Checkout {
+        label: None,
+        repo: Ok(repo),
+        target: Some(Ok(target)),
+        files: None,
+    };
     let pipeline = Pipeline {
         scan: update.scan,
         grouping: Grouping::Base,
         write: false,
         push: true,
         labels: update.labels,
-        repo: Some(&repo),
-        target: Some(&target),
+        checkouts: std::slice::from_ref(&checkout),
         state,
         client: client.cloned(),
         at: OffsetDateTime::now_utc(),

@@ -174,6 +174,12 @@ fn verify<E>(
 }
 
 /// The file keeps its old text; each of its updates becomes a failure with `message`.
+/// Turns every update of `outcome` into a failure saying `message` (the file keeps its
+/// text): a file whose moves cannot be committed anywhere.
+pub fn refuse(outcome: &mut FileOutcome, message: String) {
+    fail_updates(outcome, message);
+}
+
 fn fail_updates(outcome: &mut FileOutcome, message: String) {
     for entry in &mut outcome.entries {
         if matches!(entry.decision, Decision::Update(_)) {

@@ -3,15 +3,16 @@
 //! moved (in the working tree, or as commits on a branch per change set), and with
 //! `--push`/`--pr` pushes the branches and opens or updates their pull requests; then,
 //! when asked, cascades rebuilds from the moved bases (`cascade`). `base` runs the same
-//! act stages for one known move in one repository (a cascade's `pr` trigger). Printing
-//! is the command's job (`report`).
+//! act stages for one known move in one repository (a cascade's `pr` trigger). A scanned
+//! directory inside no repository but holding several is worked on per repository
+//! (`repositories`). Printing is the command's job (`report`).
 //!
 //! Order of work, so that a run stopped anywhere is finished by the next one: checks on
 //! the repository and forge settings first (nothing is looked up for a run that cannot
 //! finish), then lookups and observations, then per change set: commit, record the
 //! proposal, push (with a lease), record the commit, open or update the pull request,
 //! record it, close the superseded ones; cascades last, once every pin is settled. One
-//! failing change set never stops the others.
+//! failing change set, or repository, never stops the others.
 
 pub mod base;
 pub mod cascade;
@@ -22,6 +23,7 @@ pub mod message;
 pub mod propose;
 pub mod remote;
 pub mod report;
+pub mod repositories;
 pub mod table;
 
 use std::collections::{BTreeSet, HashMap};
@@ -37,6 +39,7 @@ use self::decide::FileOutcome;
 use self::details::MoveDetails;
 use self::message::MoveText;
 use self::propose::{Proposed, Request, Target};
+use self::repositories::{Checkout, Checkouts};
 use crate::config::RegistrySettings;
 use crate::discover::SourceFile;
 use crate::forge::ForgeKind;
@@ -48,7 +51,8 @@ use crate::state::{self, Observation, State};
 /// What one run does.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The scanned root: the repository is the one containing it.
+    /// The scanned root: the repository is the one containing it, else each one that
+    /// holds a scanned file.
     pub root: PathBuf,
     pub scan: ScanOptions,
     /// Decide only: write, commit and push nothing.
@@ -59,7 +63,8 @@ pub struct Options {
     pub push: bool,
     /// Open pull requests there (implies `push`).
     pub forge: Option<ForgeKind>,
-    /// The forge repository (`owner/name`), instead of the one `origin` names.
+    /// The forge repository (`owner/name`), instead of the one `origin` names (refused
+    /// with several repositories).
     pub repo: Option<String>,
     pub allow_dirty: bool,
     /// The state database.
@@ -77,6 +82,9 @@ pub struct Options {
 #[derive(Debug, Clone)]
 pub struct GroupOutcome {
     pub group: Group,
+    /// The repository the branch is in, relative to the scanned root; `None` when the
+    /// scanned root is inside the run's only repository (or nothing is committed).
+    pub repository: Option<String>,
     /// When strata first saw each move's tag at its new digest (same order as moves).
     pub first_seen: Vec<Option<OffsetDateTime>>,
     /// Where the branch ended up (with `--commit`).
@@ -105,20 +113,13 @@ pub struct Run {
 
 /// Runs the pipeline on scanned files (then the cascades, when asked).
 pub fn run(options: &Options, results: Vec<FileScan>) -> Result<Run> {
-    let commit = options.commit || options.push || options.forge.is_some();
-    let repo = if commit && !options.dry_run {
-        Some(commit::open(&options.root, options.allow_dirty)?)
+    let commit = (options.commit || options.push || options.forge.is_some()) && !options.dry_run;
+    let checkouts = if commit {
+        repositories::open(options, &results)?
     } else {
-        None
+        state::ensure_outside(&options.state, &options.root)?;
+        Checkouts::default()
     };
-    let target = match (&repo, options.forge) {
-        (Some(repo), Some(kind)) => Some(propose::connect(kind, options.repo.as_deref(), repo)?),
-        _ => None,
-    };
-    let top = repo
-        .as_ref()
-        .map_or(options.root.clone(), |r| r.git.top().to_path_buf());
-    state::ensure_outside(&options.state, &top)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -127,7 +128,7 @@ pub fn run(options: &Options, results: Vec<FileScan>) -> Result<Run> {
         let state = State::open(&options.state)
             .await
             .with_context(|| format!("opening the state database {}", options.state.display()))?;
-        let run = run_with(options, repo.as_ref(), target.as_ref(), &state, results).await;
+        let run = run_with(options, commit, &checkouts, &state, results).await;
         state.close().await;
         run
     })
@@ -135,8 +136,8 @@ pub fn run(options: &Options, results: Vec<FileScan>) -> Result<Run> {
 
 async fn run_with(
     options: &Options,
-    repo: Option<&Repository>,
-    target: Option<&Target>,
+    commit: bool,
+    checkouts: &Checkouts,
     state: &State,
     results: Vec<FileScan>,
 ) -> Result<Run> {
@@ -146,24 +147,41 @@ async fn run_with(
         Lookups::default()
     } else {
         let created = resolve::client(&options.registry, options.cache_dir.clone())?;
-        let lookups = resolve::look_up(&created, needed, false).await;
+        // `[registry] verify` applies here too: a moved digest is fetched and hashed
+        // before it is written.
+        let lookup = resolve::LookupOptions {
+            platforms: false,
+            verify: options.registry.verify,
+        };
+        let lookups = resolve::look_up_with(&created, needed, lookup).await;
         client = Some(created);
         lookups
     };
     let pipeline = Pipeline {
         scan: &options.scan,
         grouping: options.grouping,
-        write: !options.dry_run && repo.is_none(),
-        push: options.push || target.is_some(),
+        write: !options.dry_run && !commit,
+        push: options.push || options.forge.is_some(),
         labels: &options.labels,
-        repo,
-        target,
+        checkouts: &checkouts.checkouts,
         state,
         client,
         at: OffsetDateTime::now_utc(),
     };
     let since = pipeline.observe(&lookups).await?;
-    let outcomes = decide::decide(results, &lookups, &options.scan);
+    let mut outcomes = decide::decide(results, &lookups, &options.scan);
+    for &index in &checkouts.outside {
+        if let Some(outcome) = outcomes.get_mut(index)
+            && outcome.changed()
+        {
+            let message = format!(
+                "{} is in no git repository: its moved pins cannot be committed (`strata \
+                 update` without --commit, --push or --pr rewrites it in place)",
+                outcome.file.display
+            );
+            decide::refuse(outcome, message);
+        }
+    }
     let (outcomes, groups) = pipeline.act(outcomes, &since).await;
     let cascades = match (&options.cascade, &pipeline.client) {
         (Some(cascading), Some(client)) => {
@@ -182,7 +200,7 @@ async fn run_with(
         groups,
         lookups,
         stats,
-        committed: repo.is_some(),
+        committed: commit,
         cascades,
     })
 }
@@ -196,53 +214,52 @@ struct Pipeline<'a> {
     /// Push the branches (`--push`, `--pr`).
     push: bool,
     labels: &'a [String],
-    repo: Option<&'a Repository>,
-    target: Option<&'a Target>,
+    /// Where change sets are committed; none: the working tree (or a dry run).
+    checkouts: &'a [Checkout],
     state: &'a State,
     client: Option<RegistryClient>,
     at: OffsetDateTime,
 }
 
 impl Pipeline<'_> {
-    /// Groups the moves into change sets, writes the working tree or commits, pushes
-    /// and proposes each change set. `since`: when each tag was first seen where it
-    /// points now.
+    /// Groups the moves into change sets (per repository when committing), writes the
+    /// working tree or commits, pushes and proposes each change set. `since`: when each
+    /// tag was first seen where it points now.
     async fn act(
         &self,
         mut outcomes: Vec<FileOutcome>,
         since: &HashMap<TagKey, OffsetDateTime>,
     ) -> (Vec<FileOutcome>, Vec<GroupOutcome>) {
-        let groups = group(decide::found(&outcomes), self.grouping);
+        let found = decide::found(&outcomes);
         if self.write {
             decide::write(&mut outcomes);
         }
-        let mut done = Vec::with_capacity(groups.len());
-        for group in groups {
-            let first_seen = group
-                .moves
-                .iter()
-                .map(|m| {
-                    TagKey::of(&m.base)
-                        .ok()
-                        .and_then(|k| since.get(&k).copied())
-                })
-                .collect();
-            let mut outcome = GroupOutcome {
-                group,
-                first_seen,
-                branch: None,
-                commits: 0,
-                pushed: None,
-                pull_request: None,
-                notes: Vec::new(),
-                error: None,
-            };
-            if let Some(repo) = self.repo
-                && let Err(err) = self.propose(repo, &outcomes, &mut outcome).await
-            {
-                outcome.error = Some(format!("{err:#}"));
+        let mut done = Vec::new();
+        if self.checkouts.is_empty() {
+            for group in group(found, self.grouping) {
+                done.push(outcome_of(group, None, since));
             }
-            done.push(outcome);
+            return (outcomes, done);
+        }
+        for checkout in self.checkouts {
+            let mine = found.iter().filter(|f| checkout.holds(f.file)).cloned();
+            for group in group(mine, self.grouping) {
+                let mut outcome = outcome_of(group, checkout.label.clone(), since);
+                let target = match &checkout.target {
+                    None => Ok(None),
+                    Some(target) => target.as_ref().map(Some),
+                };
+                match (&checkout.repo, target) {
+                    (Err(why), _) | (Ok(_), Err(why)) => outcome.error = Some(why.clone()),
+                    (Ok(repo), Ok(target)) => {
+                        if let Err(err) = self.propose(repo, target, &outcomes, &mut outcome).await
+                        {
+                            outcome.error = Some(format!("{err:#}"));
+                        }
+                    }
+                }
+                done.push(outcome);
+            }
         }
         (outcomes, done)
     }
@@ -274,6 +291,7 @@ impl Pipeline<'_> {
     async fn propose(
         &self,
         repo: &Repository,
+        target: Option<&Target>,
         outcomes: &[FileOutcome],
         outcome: &mut GroupOutcome,
     ) -> Result<()> {
@@ -289,7 +307,7 @@ impl Pipeline<'_> {
                     .map(|(_, path, lines)| (path.clone(), lines.clone()))
                     .collect(),
                 first_seen: *first_seen,
-                details: self.details(mv).await,
+                details: self.details(mv, target.is_some()).await,
             };
             steps.push(Step {
                 mv,
@@ -322,7 +340,7 @@ impl Pipeline<'_> {
         if !push {
             return Ok(());
         }
-        if let Some(target) = self.target {
+        if let Some(target) = target {
             propose::record_draft(self.state, target, group, self.at).await?;
         }
         outcome.pushed = Some(commit::push(
@@ -331,7 +349,7 @@ impl Pipeline<'_> {
             &settled.tip,
             remote.as_deref(),
         )?);
-        let Some(target) = self.target else {
+        let Some(target) = target else {
             return Ok(());
         };
         let key = propose::key(target, group);
@@ -350,11 +368,39 @@ impl Pipeline<'_> {
     }
 
     /// What the registry says about both digests of a move, for pull requests only.
-    async fn details(&self, mv: &BaseMove) -> MoveDetails {
-        match (&self.client, self.target) {
-            (Some(client), Some(_)) => details::fetch(client, mv).await,
+    async fn details(&self, mv: &BaseMove, proposing: bool) -> MoveDetails {
+        match &self.client {
+            Some(client) if proposing => details::fetch(client, mv).await,
             _ => MoveDetails::default(),
         }
+    }
+}
+
+/// A change set before anything is done with it.
+fn outcome_of(
+    group: Group,
+    repository: Option<String>,
+    since: &HashMap<TagKey, OffsetDateTime>,
+) -> GroupOutcome {
+    let first_seen = group
+        .moves
+        .iter()
+        .map(|m| {
+            TagKey::of(&m.base)
+                .ok()
+                .and_then(|k| since.get(&k).copied())
+        })
+        .collect();
+    GroupOutcome {
+        group,
+        repository,
+        first_seen,
+        branch: None,
+        commits: 0,
+        pushed: None,
+        pull_request: None,
+        notes: Vec::new(),
+        error: None,
     }
 }
 

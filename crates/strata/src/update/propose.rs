@@ -31,22 +31,49 @@ pub struct Target {
 /// Connects to `kind` (settings from the environment) for the repository `slug` names,
 /// or the one the `origin` remote's URL names.
 pub fn connect(kind: ForgeKind, slug: Option<&str>, repo: &Repository) -> Result<Target> {
+    let (slug, url) = slug_of(kind, slug, repo, "pass --repo OWNER/NAME")?;
+    let config = ForgeConfig::from_environment(kind)?;
+    target(config, kind, slug, url)
+}
+
+/// [`connect`] with settings read once for several repositories: the repository is
+/// always the one `origin` names (`--repo` names one repository, not several).
+pub fn connect_with(config: &ForgeConfig, repo: &Repository) -> Result<Target> {
+    let kind = config.kind;
+    let hint = "set the origin remote to the forge repository's URL";
+    let (slug, url) = slug_of(kind, None, repo, hint)?;
+    target(config.clone(), kind, slug, url)
+}
+
+/// The forge repository (`slug`, else the one the `origin` URL names) and that URL;
+/// `hint` ends the error saying how to name one.
+fn slug_of(
+    kind: ForgeKind,
+    slug: Option<&str>,
+    repo: &Repository,
+    hint: &str,
+) -> Result<(String, Option<String>)> {
     let url = repo.git.remote_url(REMOTE)?;
     let slug = match slug {
         Some(slug) => slug.trim_matches('/').to_owned(),
         None => {
             let url = url.as_deref().ok_or_else(|| {
-                anyhow!("no {REMOTE} remote to tell the {kind} repository from: pass --repo")
+                anyhow!("no {REMOTE} remote to tell the {kind} repository from: {hint}")
             })?;
             repository_slug(url, kind).ok_or_else(|| {
-                anyhow!(
-                    "cannot tell the {kind} repository from the {REMOTE} URL {url:?}: \
-                     pass --repo OWNER/NAME"
-                )
+                anyhow!("cannot tell the {kind} repository from the {REMOTE} URL {url:?}: {hint}")
             })?
         }
     };
-    let config = ForgeConfig::from_environment(kind)?;
+    Ok((slug, url))
+}
+
+fn target(
+    config: ForgeConfig,
+    kind: ForgeKind,
+    slug: String,
+    url: Option<String>,
+) -> Result<Target> {
     let forge = forge::connect(config)?;
     Ok(Target {
         forge,

@@ -60,6 +60,9 @@ pub struct UpdatedJson {
 
 #[derive(Debug, Serialize)]
 pub struct GroupJson {
+    /// The git repository the branch is in, relative to the scanned directory
+    /// (`services/api`); `null` when that directory is inside the run's only repository.
+    pub repository: Option<String>,
     /// `docker.io/library/python:3.12`, or `repository`.
     pub key: String,
     pub branch: String,
@@ -265,6 +268,7 @@ fn skipped(file: &str, line: usize, text: &str, reason: &SkipReason) -> SkippedJ
 
 fn group_json(g: &GroupOutcome, outcomes: &[FileOutcome]) -> GroupJson {
     GroupJson {
+        repository: g.repository.clone(),
         key: g.group.key.clone(),
         branch: g.group.branch.clone(),
         title: g.group.title(),

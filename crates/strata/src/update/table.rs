@@ -2,12 +2,13 @@
 //! branches and pull requests, skips and failures, a summary, the cascades — rendered from the JSON
 //! document `report` builds. Writes text to the writer it is given; decides nothing.
 
+use std::collections::BTreeSet;
 use std::io::{self, Write};
 
 use strata_core::reference::Reference;
 use strata_core::update::short_digest;
 
-use super::report::UpdateJson;
+use super::report::{GroupJson, UpdateJson};
 use crate::output::write_table;
 
 /// The people's view of the same document.
@@ -54,8 +55,18 @@ pub fn write(out: &mut dyn Write, doc: &UpdateJson) -> io::Result<()> {
                 .filter(|g| g.status == Some(status))
                 .count()
         };
+        let repositories: BTreeSet<&str> = doc
+            .groups
+            .iter()
+            .filter_map(|g| g.repository.as_deref())
+            .collect();
+        let across = match repositories.len() {
+            0 => String::new(),
+            1 => " in 1 repository".to_owned(),
+            n => format!(" in {n} repositories"),
+        };
         format!(
-            "{} branches ({} created, {} updated, {} unchanged)",
+            "{} branches{across} ({} created, {} updated, {} unchanged)",
             doc.groups.len(),
             count("created"),
             count("updated"),
@@ -123,6 +134,8 @@ fn write_groups(out: &mut dyn Write, doc: &UpdateJson) -> io::Result<()> {
     if !committed {
         return Ok(());
     }
+    // Branches in several repositories (the scanned directory is in none).
+    let several = doc.groups.iter().any(|g| g.repository.is_some());
     let rows: Vec<Vec<String>> = doc
         .groups
         .iter()
@@ -140,30 +153,34 @@ fn write_groups(out: &mut dyn Write, doc: &UpdateJson) -> io::Result<()> {
             let pull = g.pull_request.as_ref().map_or("-".to_owned(), |p| {
                 format!("#{} {} {}", p.number, p.outcome, p.url)
             });
-            vec![
+            let mut row = vec![
                 g.branch.clone(),
                 g.title.clone(),
                 status,
                 pushed.to_owned(),
                 pull,
-            ]
+            ];
+            if several {
+                row.insert(0, g.repository.clone().unwrap_or_else(|| "-".into()));
+            }
+            row
         })
         .collect();
     writeln!(out)?;
-    write_table(
-        out,
-        &["BRANCH", "CHANGE", "STATUS", "REMOTE", "PULL REQUEST"],
-        &rows,
-    )?;
+    let mut header = vec!["BRANCH", "CHANGE", "STATUS", "REMOTE", "PULL REQUEST"];
+    if several {
+        header.insert(0, "REPOSITORY");
+    }
+    write_table(out, &header, &rows)?;
     for g in &doc.groups {
         for note in &g.notes {
-            writeln!(out, "note: {}: {note}", g.branch)?;
+            writeln!(out, "note: {}: {note}", where_is(g))?;
         }
         for closed in g.pull_request.iter().flat_map(|p| &p.superseded) {
             writeln!(
                 out,
                 "note: {}: closed superseded pull request #{closed}",
-                g.branch
+                where_is(g)
             )?;
         }
     }
@@ -202,7 +219,7 @@ fn write_problems(out: &mut dyn Write, doc: &UpdateJson) -> io::Result<usize> {
         .collect();
     for g in &doc.groups {
         if let Some(error) = &g.error {
-            failed.push(vec![g.branch.clone(), g.key.clone(), error.clone()]);
+            failed.push(vec![where_is(g), g.key.clone(), error.clone()]);
         }
     }
     if !failed.is_empty() {
@@ -210,4 +227,13 @@ fn write_problems(out: &mut dyn Write, doc: &UpdateJson) -> io::Result<usize> {
         write_table(out, &["FAILED", "REFERENCE", "ERROR"], &failed)?;
     }
     Ok(skipped.len())
+}
+
+/// A branch as notes and failures name it: with its repository when there are several
+/// (`services/api strata/python-3.12`).
+fn where_is(g: &GroupJson) -> String {
+    match &g.repository {
+        Some(repository) => format!("{repository} {}", g.branch),
+        None => g.branch.clone(),
+    }
 }

@@ -84,7 +84,7 @@ pub struct Model {
 }
 
 impl Model {
-    fn new(repo: &str) -> Model {
+    pub fn new(repo: &str) -> Model {
         Model {
             repo: repo.to_owned(),
             default_branch: "main".into(),

@@ -261,3 +261,167 @@ pub fn changed_lines(diff: &str) -> (Vec<String>, Vec<String>) {
         .collect();
     (removed, added)
 }
+
+/// A folder holding several git repositories (`ws/<name>`, each on `main`, each with a
+/// bare origin `origins/<name>.git` that `https://forge.invalid/acme/<name>.git` is
+/// rewritten to, so its forge slug is `acme/<name>`), files in none, and a home, a
+/// cache and a state database beside it.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["ws", "home", "cache", "state", "origins"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        Workspace { dir }
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("ws")
+    }
+
+    pub fn state(&self) -> PathBuf {
+        self.dir.path().join("state/state.db")
+    }
+
+    fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    /// Writes files, their paths relative to the workspace.
+    pub fn write(&self, files: &[(&str, String)]) {
+        for (path, text) in files {
+            let full = self.root().join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, text).unwrap();
+        }
+    }
+
+    pub fn read(&self, path: &str) -> String {
+        std::fs::read_to_string(self.root().join(path)).unwrap()
+    }
+
+    /// A repository at `ws/<name>` with `files` (relative to it) committed on `main`
+    /// and pushed to its origin.
+    pub fn repo(&self, name: &str, files: &[(&str, String)]) {
+        let root = self.root().join(name);
+        std::fs::create_dir_all(&root).unwrap();
+        self.git(name, &["init", "-q", "-b", "main"]);
+        for (path, text) in files {
+            let full = root.join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, text).unwrap();
+        }
+        self.git(name, &["add", "-A"]);
+        self.git(
+            name,
+            &[
+                "-c",
+                "user.name=Test",
+                "-c",
+                "user.email=test@example.com",
+                "commit",
+                "-q",
+                "-m",
+                "initial",
+            ],
+        );
+        let slug = name.rsplit('/').next().unwrap();
+        let bare = format!("{slug}.git");
+        git_in(
+            &self.dir.path().join("origins"),
+            &self.home(),
+            &["init", "-q", "--bare", "-b", "main", &bare],
+        );
+        let origins = format!("{}/", self.dir.path().join("origins").display());
+        let url = format!("https://forge.invalid/acme/{slug}.git");
+        self.git(name, &["config", "user.name", "Repo Owner"]);
+        self.git(name, &["config", "user.email", "owner@example.com"]);
+        self.git(
+            name,
+            &[
+                "config",
+                &format!("url.{origins}.insteadOf"),
+                "https://forge.invalid/acme/",
+            ],
+        );
+        self.git(name, &["remote", "add", "origin", &url]);
+        self.git(name, &["push", "-q", "origin", "main"]);
+    }
+
+    /// Runs git in the repository `ws/<name>`; panics on failure.
+    pub fn git(&self, name: &str, args: &[&str]) -> String {
+        git_in(&self.root().join(name), &self.home(), args)
+    }
+
+    /// The commit `revision` names in `ws/<name>`, if any.
+    pub fn rev(&self, name: &str, revision: &str) -> Option<String> {
+        let spec = format!("{revision}^{{commit}}");
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(self.root().join(name))
+            .args(["rev-parse", "--verify", "-q", &spec])
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .unwrap();
+        out.status
+            .success()
+            .then(|| String::from_utf8(out.stdout).unwrap().trim().to_owned())
+    }
+
+    /// The commit `branch` has in the origin of `ws/<name>`, if any.
+    pub fn origin_rev(&self, name: &str, branch: &str) -> Option<String> {
+        let slug = name.rsplit('/').next().unwrap();
+        let out = Command::new("git")
+            .arg("--git-dir")
+            .arg(self.dir.path().join("origins").join(format!("{slug}.git")))
+            .args([
+                "rev-parse",
+                "--verify",
+                "-q",
+                &format!("refs/heads/{branch}"),
+            ])
+            .output()
+            .unwrap();
+        out.status
+            .success()
+            .then(|| String::from_utf8(out.stdout).unwrap().trim().to_owned())
+    }
+
+    /// The `strata/…` branches of `ws/<name>`.
+    pub fn branches(&self, name: &str) -> Vec<String> {
+        self.git(
+            name,
+            &[
+                "for-each-ref",
+                "--format=%(refname:short)",
+                "refs/heads/strata/",
+            ],
+        )
+        .lines()
+        .map(str::to_owned)
+        .collect()
+    }
+
+    /// Runs the binary in the workspace with a clean environment plus `env`.
+    pub async fn strata(&self, args: &[&str], env: &[(&str, String)]) -> Run {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_strata"));
+        command
+            .args(args)
+            .current_dir(self.root())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home())
+            .env("STRATA_CACHE_DIR", self.dir.path().join("cache"))
+            .env("STRATA_STATE", self.state())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("NO_COLOR", "1");
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        Run::from(command.output().await.unwrap())
+    }
+}
