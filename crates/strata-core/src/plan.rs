@@ -8,9 +8,8 @@
 //! `FROM`s, one YAML anchor used by several services): they are pinned by one insertion
 //! when they all want the same one, and all skipped as `conflicting-pins` otherwise.
 
-use std::collections::HashMap;
-
-use crate::occurrence::{Occurrence, Role, SkipReason};
+use crate::decision::{self, Decide};
+use crate::occurrence::{Occurrence, SkipReason};
 use crate::reference::Digest;
 use crate::rewrite::{self, Edit};
 
@@ -28,11 +27,8 @@ pub enum Need {
 /// Classifies one occurrence. Images built here are never looked up; blocked ones keep
 /// their reason; digest-only references have no tag to follow.
 pub fn need(occurrence: &Occurrence) -> Need {
-    if occurrence.role == Role::Produces {
-        return Need::Skip(SkipReason::BuiltHere);
-    }
-    if let Some(reason) = &occurrence.blocked {
-        return Need::Skip(reason.clone());
+    if let Some(reason) = decision::never_rewritten(occurrence) {
+        return Need::Skip(reason);
     }
     let reference = &occurrence.reference;
     match (reference.tag(), reference.digest()) {
@@ -73,22 +69,40 @@ pub enum Decision<E> {
 pub fn decide<E>(
     text: &str,
     occurrences: &[Occurrence],
-    mut lookup: impl FnMut(usize, &Occurrence) -> Result<Digest, E>,
+    lookup: impl FnMut(usize, &Occurrence) -> Result<Digest, E>,
 ) -> Vec<Decision<E>> {
-    let mut decisions: Vec<Decision<E>> = occurrences
-        .iter()
-        .enumerate()
-        .map(|(i, occurrence)| match need(occurrence) {
-            Need::Skip(reason) => Decision::Skip(reason),
-            Need::AlreadyPinned => Decision::AlreadyPinned,
-            Need::Lookup => match lookup(i, occurrence) {
-                Ok(digest) => pin(text, occurrence, digest),
-                Err(error) => Decision::Failed(error),
-            },
-        })
-        .collect();
-    refuse_conflicts(occurrences, &mut decisions);
-    decisions
+    decision::decide_file(text, occurrences, lookup)
+}
+
+impl<E> Decide for Decision<E> {
+    type Error = E;
+
+    fn without_lookup(occurrence: &Occurrence) -> Option<Self> {
+        match need(occurrence) {
+            Need::Skip(reason) => Some(Decision::Skip(reason)),
+            Need::AlreadyPinned => Some(Decision::AlreadyPinned),
+            Need::Lookup => None,
+        }
+    }
+
+    fn with_digest(text: &str, occurrence: &Occurrence, digest: Digest) -> Self {
+        pin(text, occurrence, digest)
+    }
+
+    fn failed(error: E) -> Self {
+        Decision::Failed(error)
+    }
+
+    fn edit(&self) -> Option<&Edit> {
+        match self {
+            Decision::Pin(pin) => Some(&pin.edit),
+            _ => None,
+        }
+    }
+
+    fn conflicting() -> Self {
+        Decision::Skip(SkipReason::ConflictingPins)
+    }
 }
 
 /// The pin for a resolved occurrence, or why its span cannot take one.
@@ -114,78 +128,10 @@ fn pin<E>(text: &str, occurrence: &Occurrence, digest: Digest) -> Decision<E> {
     })
 }
 
-/// Occurrences ending at one byte share an insertion: it is written only when all of
-/// them want exactly it. An insertion inside another occurrence's span would change that
-/// reference too, so it is refused as well.
-fn refuse_conflicts<E>(occurrences: &[Occurrence], decisions: &mut [Decision<E>]) {
-    let mut by_end: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (i, occurrence) in occurrences.iter().enumerate() {
-        if !occurrence.span.is_empty() {
-            by_end.entry(occurrence.span.end).or_default().push(i);
-        }
-    }
-    let inside = Containment::new(occurrences);
-    let mut refused = Vec::new();
-    for members in by_end.values() {
-        let first = members.first().and_then(|&i| pinned_edit(&decisions[i]));
-        let agree = first.is_some() && members.iter().all(|&i| pinned_edit(&decisions[i]) == first);
-        let at = members.first().map_or(0, |&i| occurrences[i].span.end);
-        if !agree || inside.strictly_contains(at) {
-            refused.extend(members.iter().copied());
-        }
-    }
-    for i in refused {
-        if matches!(decisions[i], Decision::Pin(_)) {
-            decisions[i] = Decision::Skip(SkipReason::ConflictingPins);
-        }
-    }
-}
-
-fn pinned_edit<E>(decision: &Decision<E>) -> Option<&Edit> {
-    match decision {
-        Decision::Pin(pin) => Some(&pin.edit),
-        _ => None,
-    }
-}
-
-/// Answers "does any span hold this byte offset strictly inside it?" in O(log n).
-struct Containment {
-    /// Span starts, sorted.
-    starts: Vec<usize>,
-    /// For each prefix of `starts`, the largest end among those spans.
-    max_end: Vec<usize>,
-}
-
-impl Containment {
-    fn new(occurrences: &[Occurrence]) -> Containment {
-        let mut spans: Vec<(usize, usize)> = occurrences
-            .iter()
-            .filter(|o| !o.span.is_empty())
-            .map(|o| (o.span.start, o.span.end))
-            .collect();
-        spans.sort_unstable();
-        let mut max_end = Vec::with_capacity(spans.len());
-        let mut running = 0;
-        for &(_, end) in &spans {
-            running = running.max(end);
-            max_end.push(running);
-        }
-        Containment {
-            starts: spans.into_iter().map(|(start, _)| start).collect(),
-            max_end,
-        }
-    }
-
-    fn strictly_contains(&self, at: usize) -> bool {
-        let before = self.starts.partition_point(|&start| start < at);
-        before > 0 && self.max_end[before - 1] > at
-    }
-}
-
 /// The edits to write for one file's decisions (shared insertions appear once each per
 /// occurrence; [`rewrite::apply`] writes identical ones once).
 pub fn edits<E>(decisions: &[Decision<E>]) -> Vec<Edit> {
-    decisions.iter().filter_map(pinned_edit).cloned().collect()
+    decision::edits(decisions)
 }
 
 #[cfg(test)]

@@ -11,9 +11,10 @@
 //! are updated by one edit when they all want the same one, and all skipped as
 //! `conflicting-pins` otherwise.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::occurrence::{Occurrence, Role, SkipReason};
+use crate::decision::{self, Decide};
+use crate::occurrence::{Occurrence, SkipReason};
 use crate::reference::{Digest, Reference};
 use crate::rewrite::{self, Edit};
 
@@ -31,11 +32,8 @@ pub enum Need {
 /// Classifies one occurrence. Images built here and blocked occurrences are skipped;
 /// digest-only references have no tag to follow.
 pub fn need(occurrence: &Occurrence) -> Need {
-    if occurrence.role == Role::Produces {
-        return Need::Skip(SkipReason::BuiltHere);
-    }
-    if let Some(reason) = &occurrence.blocked {
-        return Need::Skip(reason.clone());
+    if let Some(reason) = decision::never_rewritten(occurrence) {
+        return Need::Skip(reason);
     }
     let reference = &occurrence.reference;
     match (reference.tag(), reference.digest()) {
@@ -80,22 +78,40 @@ pub enum Decision<E> {
 pub fn decide<E>(
     text: &str,
     occurrences: &[Occurrence],
-    mut lookup: impl FnMut(usize, &Occurrence) -> Result<Digest, E>,
+    lookup: impl FnMut(usize, &Occurrence) -> Result<Digest, E>,
 ) -> Vec<Decision<E>> {
-    let mut decisions: Vec<Decision<E>> = occurrences
-        .iter()
-        .enumerate()
-        .map(|(i, occurrence)| match need(occurrence) {
-            Need::Skip(reason) => Decision::Skip(reason),
-            Need::NotPinned => Decision::NotPinned,
-            Need::Lookup => match lookup(i, occurrence) {
-                Ok(digest) => move_to(text, occurrence, digest),
-                Err(error) => Decision::Failed(error),
-            },
-        })
-        .collect();
-    refuse_conflicts(occurrences, &mut decisions);
-    decisions
+    decision::decide_file(text, occurrences, lookup)
+}
+
+impl<E> Decide for Decision<E> {
+    type Error = E;
+
+    fn without_lookup(occurrence: &Occurrence) -> Option<Self> {
+        match need(occurrence) {
+            Need::Skip(reason) => Some(Decision::Skip(reason)),
+            Need::NotPinned => Some(Decision::NotPinned),
+            Need::Lookup => None,
+        }
+    }
+
+    fn with_digest(text: &str, occurrence: &Occurrence, digest: Digest) -> Self {
+        move_to(text, occurrence, digest)
+    }
+
+    fn failed(error: E) -> Self {
+        Decision::Failed(error)
+    }
+
+    fn edit(&self) -> Option<&Edit> {
+        match self {
+            Decision::Update(update) => Some(&update.edit),
+            _ => None,
+        }
+    }
+
+    fn conflicting() -> Self {
+        Decision::Skip(SkipReason::ConflictingPins)
+    }
 }
 
 /// The update of a pinned occurrence to `to`, or why its bytes cannot take it.
@@ -135,94 +151,10 @@ fn unrewritable<E>(reason: String) -> Decision<E> {
     Decision::Skip(SkipReason::Unrewritable { reason })
 }
 
-/// Occurrences ending at one byte share the digest's bytes: they are rewritten only
-/// when all of them want exactly the same edit. An edit overlapping any other span
-/// would change that reference too, so it is refused as well.
-fn refuse_conflicts<E>(occurrences: &[Occurrence], decisions: &mut [Decision<E>]) {
-    let mut by_end: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (i, occurrence) in occurrences.iter().enumerate() {
-        if !occurrence.span.is_empty() {
-            by_end.entry(occurrence.span.end).or_default().push(i);
-        }
-    }
-    let spans = Spans::new(occurrences);
-    let mut refused = Vec::new();
-    for members in by_end.values() {
-        let edits: Vec<Option<&Edit>> = members.iter().map(|&i| edit(&decisions[i])).collect();
-        if edits.iter().all(Option::is_none) {
-            continue;
-        }
-        let agree = edits.windows(2).all(|pair| pair[0] == pair[1]);
-        let overlaps = edits
-            .first()
-            .and_then(|e| *e)
-            .is_some_and(|e| spans.overlaps_other(e.span.start, e.span.end));
-        if !agree || overlaps {
-            refused.extend(members.iter().copied());
-        }
-    }
-    for i in refused {
-        if matches!(decisions[i], Decision::Update(_)) {
-            decisions[i] = Decision::Skip(SkipReason::ConflictingPins);
-        }
-    }
-}
-
-fn edit<E>(decision: &Decision<E>) -> Option<&Edit> {
-    match decision {
-        Decision::Update(update) => Some(&update.edit),
-        _ => None,
-    }
-}
-
-/// Answers "does a span other than those ending at `end` overlap `[start, end)`?" in
-/// O(log n).
-struct Spans {
-    /// Span starts, sorted, with the largest end among each prefix.
-    starts: Vec<usize>,
-    max_end: Vec<usize>,
-    /// Span ends, sorted.
-    ends: Vec<usize>,
-}
-
-impl Spans {
-    fn new(occurrences: &[Occurrence]) -> Spans {
-        let mut spans: Vec<(usize, usize)> = occurrences
-            .iter()
-            .filter(|o| !o.span.is_empty())
-            .map(|o| (o.span.start, o.span.end))
-            .collect();
-        spans.sort_unstable();
-        let mut max_end = Vec::with_capacity(spans.len());
-        let mut running = 0;
-        for &(_, end) in &spans {
-            running = running.max(end);
-            max_end.push(running);
-        }
-        let mut ends: Vec<usize> = spans.iter().map(|&(_, end)| end).collect();
-        ends.sort_unstable();
-        Spans {
-            starts: spans.into_iter().map(|(start, _)| start).collect(),
-            max_end,
-            ends,
-        }
-    }
-
-    fn overlaps_other(&self, start: usize, end: usize) -> bool {
-        // A span starting before `end` and running past it...
-        let before = self.starts.partition_point(|&s| s < end);
-        let runs_past = before > 0 && self.max_end[before - 1] > end;
-        // ...or one ending inside the replaced bytes.
-        let first_after_start = self.ends.partition_point(|&e| e <= start);
-        let ends_inside = self.ends.get(first_after_start).is_some_and(|&e| e < end);
-        runs_past || ends_inside
-    }
-}
-
 /// The edits to write for one file's decisions (a shared edit appears once per
 /// occurrence; [`rewrite::apply`] writes identical ones once).
 pub fn edits<E>(decisions: &[Decision<E>]) -> Vec<Edit> {
-    decisions.iter().filter_map(edit).cloned().collect()
+    decision::edits(decisions)
 }
 
 /// How moves are bundled into change sets (`[update] group` in `strata.toml`).

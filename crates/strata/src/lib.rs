@@ -13,6 +13,7 @@ pub mod forge;
 pub mod git;
 pub mod hierarchy;
 pub mod official_images;
+pub mod outcome;
 pub mod output;
 pub mod pin;
 pub mod rebuild;

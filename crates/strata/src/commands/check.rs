@@ -3,14 +3,14 @@
 //! 1 with error findings, 2 when something could not be checked (errors win).
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 
-use super::exit;
+use super::{exit, load_config, scanned_root};
 use crate::check::{self, Options, Report};
 use crate::cli::{CheckArgs, CheckFormat};
-use crate::config::{self, Config};
+use crate::config::Config;
 use crate::forge::{ForgeConfig, ForgeKind, GitHub};
 use crate::registry::install_crypto_provider;
 use crate::report::{github, json, sarif, table};
@@ -19,7 +19,8 @@ use crate::selection;
 pub(super) fn run(args: &CheckArgs) -> Result<u8> {
     install_crypto_provider();
     let root = scanned_root(&args.selection.paths);
-    let config = load_config(args, &root)?;
+    let mirrors = &args.registry_mirrors;
+    let config = load_config(args.config.as_deref(), &root, mirrors, args.verify)?;
     let results = selection::scan_selection(&args.selection)?;
     let options = Options {
         offline: args.offline,
@@ -102,30 +103,4 @@ fn publish(args: &CheckArgs, report: &Report) -> Result<()> {
     let created = runtime.block_on(forge.create_check_run(repo, sha, &run))?;
     eprintln!("published check run {}", created.url);
     Ok(())
-}
-
-/// `--config FILE`, else `strata.toml` in the scanned root; `--registry-mirror` flags
-/// override the file's mirrors, and `--verify` turns verification on.
-fn load_config(args: &CheckArgs, root: &Path) -> Result<Config> {
-    let mut config = config::load(args.config.as_deref(), root)?;
-    for flag in &args.registry_mirrors {
-        let (from, to) =
-            config::parse_mirror(flag).map_err(|e| anyhow!("--registry-mirror: {e}"))?;
-        config.registry.mirrors.insert(from, to);
-    }
-    config.registry.verify |= args.verify;
-    Ok(config)
-}
-
-/// The directory whose `strata.toml` applies and that paths are shown relative to: the
-/// first path named (its directory, for a file), else the current directory.
-fn scanned_root(paths: &[PathBuf]) -> PathBuf {
-    match paths.first() {
-        None => PathBuf::from("."),
-        Some(path) if path.is_dir() => path.clone(),
-        Some(path) => match path.parent() {
-            Some(parent) if parent != Path::new("") => parent.to_owned(),
-            _ => PathBuf::from("."),
-        },
-    }
 }

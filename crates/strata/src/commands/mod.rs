@@ -8,9 +8,15 @@ mod pin;
 mod scan;
 mod update;
 
-use anyhow::Result;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
-use crate::cli::{Cli, Command};
+use anyhow::{Context, Result, anyhow};
+use serde::Serialize;
+
+use crate::cli::{Cli, Command, Format};
+use crate::config::{self, Config};
+use crate::pin::report::ChangedJson;
 
 /// Exit codes shared by every verb.
 pub mod exit {
@@ -33,4 +39,64 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Graph(args) => graph::run(&args),
         Command::Cascade(args) => cascade::run(&args),
     }
+}
+
+/// The directory whose `strata.toml` (and git repository) apply and that paths are shown
+/// relative to: the first path named (its directory, for a file), else the current
+/// directory.
+fn scanned_root(paths: &[PathBuf]) -> PathBuf {
+    match paths.first() {
+        None => PathBuf::from("."),
+        Some(path) if path.is_dir() => path.clone(),
+        Some(path) => match path.parent() {
+            Some(parent) if parent != Path::new("") => parent.to_owned(),
+            _ => PathBuf::from("."),
+        },
+    }
+}
+
+/// `--config FILE`, else `strata.toml` in the scanned root; `--registry-mirror` flags
+/// override the file's mirrors, and `verify` (`--verify`) turns verification on.
+fn load_config(
+    file: Option<&Path>,
+    root: &Path,
+    mirrors: &[String],
+    verify: bool,
+) -> Result<Config> {
+    let mut config = config::load(file, root)?;
+    for flag in mirrors {
+        let (from, to) =
+            config::parse_mirror(flag).map_err(|e| anyhow!("--registry-mirror: {e}"))?;
+        config.registry.mirrors.insert(from, to);
+    }
+    config.registry.verify |= verify;
+    Ok(config)
+}
+
+/// Prints the report of a verb that rewrites files: JSON, or the table; for a table dry
+/// run the diff alone on stdout (it applies with `git apply`) and the report beside it.
+fn print_rewrites<T: Serialize>(
+    format: Format,
+    dry_run: bool,
+    doc: &T,
+    changed: &[ChangedJson],
+    write_text: fn(&mut dyn Write, &T) -> io::Result<()>,
+) -> Result<()> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    match (format, dry_run) {
+        (Format::Json, _) => {
+            serde_json::to_writer_pretty(&mut out, doc).context("writing JSON")?;
+            writeln!(out)?;
+        }
+        (Format::Table, true) => {
+            for file in changed {
+                out.write_all(file.diff.as_deref().unwrap_or_default().as_bytes())?;
+            }
+            write_text(&mut io::stderr().lock(), doc)?;
+        }
+        (Format::Table, false) => write_text(&mut out, doc)?,
+    }
+    out.flush()?;
+    Ok(())
 }

@@ -2,14 +2,11 @@
 //! place. Exit 0 when everything is pinned, 1 when `--dry-run` found changes, 2 when any
 //! lookup or file failed (the rest are still pinned).
 
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use anyhow::{Context, Result};
 
-use anyhow::{Context, Result, anyhow};
-
-use super::exit;
+use super::{exit, load_config, print_rewrites, scanned_root};
 use crate::cli::{Format, PinArgs};
-use crate::config::{self, Config};
+use crate::outcome;
 use crate::pin::{self, report};
 use crate::registry::install_crypto_provider;
 use crate::resolve::{self, LookupOptions, Lookups};
@@ -17,7 +14,9 @@ use crate::{dirs, selection};
 
 pub(super) fn run(args: &PinArgs) -> Result<u8> {
     install_crypto_provider();
-    let config = load_config(args)?;
+    let root = scanned_root(&args.selection.paths);
+    let mirrors = &args.registry_mirrors;
+    let config = load_config(args.config.as_deref(), &root, mirrors, args.verify)?;
     let results = selection::scan_selection(&args.selection)?;
     let needed = pin::needed(&results);
     let json = args.format == Format::Json;
@@ -42,26 +41,11 @@ pub(super) fn run(args: &PinArgs) -> Result<u8> {
     let opts = selection::scan_options(&args.selection);
     let mut outcomes = pin::decide(results, &lookups, &opts);
     if !args.dry_run {
-        pin::write(&mut outcomes);
+        outcome::write(&mut outcomes);
     }
     let doc = report::json(&outcomes, &lookups, &stats, args.dry_run);
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    match (args.format, args.dry_run) {
-        (Format::Json, _) => {
-            serde_json::to_writer_pretty(&mut out, &doc).context("writing JSON")?;
-            writeln!(out)?;
-        }
-        (Format::Table, true) => {
-            // The diff alone on stdout (it applies with `git apply`); the report beside it.
-            for changed in &doc.changed_files {
-                out.write_all(changed.diff.as_deref().unwrap_or_default().as_bytes())?;
-            }
-            report::write_text(&mut io::stderr().lock(), &doc)?;
-        }
-        (Format::Table, false) => report::write_text(&mut out, &doc)?,
-    }
-    out.flush()?;
+    let changed = &doc.changed_files;
+    print_rewrites(args.format, args.dry_run, &doc, changed, report::write_text)?;
     Ok(if doc.summary.failed > 0 {
         exit::ERROR
     } else if args.dry_run && doc.summary.files_changed > 0 {
@@ -69,31 +53,4 @@ pub(super) fn run(args: &PinArgs) -> Result<u8> {
     } else {
         exit::OK
     })
-}
-
-/// `--config FILE`, else `strata.toml` in the scanned root; `--registry-mirror` flags
-/// override the file's mirrors, and `--verify` turns verification on.
-fn load_config(args: &PinArgs) -> Result<Config> {
-    let root = scanned_root(&args.selection.paths);
-    let mut config = config::load(args.config.as_deref(), &root)?;
-    for flag in &args.registry_mirrors {
-        let (from, to) =
-            config::parse_mirror(flag).map_err(|e| anyhow!("--registry-mirror: {e}"))?;
-        config.registry.mirrors.insert(from, to);
-    }
-    config.registry.verify |= args.verify;
-    Ok(config)
-}
-
-/// The directory whose `strata.toml` applies: the first path named (its directory, for
-/// a file), else the current directory.
-fn scanned_root(paths: &[PathBuf]) -> PathBuf {
-    match paths.first() {
-        None => PathBuf::from("."),
-        Some(path) if path.is_dir() => path.clone(),
-        Some(path) => match path.parent() {
-            Some(parent) if parent != Path::new("") => parent.to_owned(),
-            _ => PathBuf::from("."),
-        },
-    }
 }

@@ -5,14 +5,11 @@
 //! Exit 0 when done (also when files changed), 1 when `--dry-run` found changes, 2 when
 //! anything failed, a rebuild included (the rest is still done).
 
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use anyhow::{Context, Result};
 
-use anyhow::{Context, Result, anyhow};
-
-use super::exit;
-use crate::cli::{Format, UpdateArgs};
-use crate::config::{self, Config};
+use super::{exit, load_config, print_rewrites, scanned_root};
+use crate::cli::UpdateArgs;
+use crate::config::Config;
 use crate::registry::install_crypto_provider;
 use crate::update::cascade::Cascading;
 use crate::update::{self, Options, report, table};
@@ -21,7 +18,8 @@ use crate::{dirs, rebuild, selection, state};
 pub(super) fn run(args: &UpdateArgs) -> Result<u8> {
     install_crypto_provider();
     let root = scanned_root(&args.selection.paths);
-    let mut config = load_config(args, &root)?;
+    let mirrors = &args.registry_mirrors;
+    let mut config = load_config(args.config.as_deref(), &root, mirrors, false)?;
     if config.file.is_none() {
         config.workspace.base_dir = root.clone();
     }
@@ -45,23 +43,8 @@ pub(super) fn run(args: &UpdateArgs) -> Result<u8> {
     let results = selection::scan_selection(&args.selection)?;
     let run = update::run(&options, results)?;
     let doc = report::json(&run, args.dry_run);
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    match (args.format, args.dry_run) {
-        (Format::Json, _) => {
-            serde_json::to_writer_pretty(&mut out, &doc).context("writing JSON")?;
-            writeln!(out)?;
-        }
-        (Format::Table, true) => {
-            // The diff alone on stdout (it applies with `git apply`); the report beside it.
-            for changed in &doc.changed_files {
-                out.write_all(changed.diff.as_deref().unwrap_or_default().as_bytes())?;
-            }
-            table::write(&mut io::stderr().lock(), &doc)?;
-        }
-        (Format::Table, false) => table::write(&mut out, &doc)?,
-    }
-    out.flush()?;
+    let changed = &doc.changed_files;
+    print_rewrites(args.format, args.dry_run, &doc, changed, table::write)?;
     let s = &doc.summary;
     Ok(
         if s.failed > 0 || s.groups_failed > 0 || s.cascades_failed > 0 {
@@ -95,29 +78,4 @@ fn cascading(args: &UpdateArgs, config: &Config) -> Option<Cascading> {
         cache_dir: dirs::cache_dir(),
         options: rebuild::Options::default(),
     })
-}
-
-/// `--config FILE`, else `strata.toml` in the scanned root; `--registry-mirror` flags
-/// override the file's mirrors.
-fn load_config(args: &UpdateArgs, root: &Path) -> Result<Config> {
-    let mut config = config::load(args.config.as_deref(), root)?;
-    for flag in &args.registry_mirrors {
-        let (from, to) =
-            config::parse_mirror(flag).map_err(|e| anyhow!("--registry-mirror: {e}"))?;
-        config.registry.mirrors.insert(from, to);
-    }
-    Ok(config)
-}
-
-/// The directory whose `strata.toml` and git repository apply: the first path named
-/// (its directory, for a file), else the current directory.
-fn scanned_root(paths: &[PathBuf]) -> PathBuf {
-    match paths.first() {
-        None => PathBuf::from("."),
-        Some(path) if path.is_dir() => path.clone(),
-        Some(path) => match path.parent() {
-            Some(parent) if parent != Path::new("") => parent.to_owned(),
-            _ => PathBuf::from("."),
-        },
-    }
 }

@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
-use strata_core::occurrence::SkipReason;
+use strata_core::occurrence::{Occurrence, SkipReason};
 use strata_core::plan::Decision;
 
 use super::FileOutcome;
 use crate::apply::unified_diff;
+use crate::outcome::{self, Failure};
 use crate::output::write_table;
 use crate::registry::{PlatformDigest, RegistryStats, Stats};
 use crate::resolve::Lookups;
@@ -129,11 +130,7 @@ pub fn json(outcomes: &[FileOutcome], lookups: &Lookups, stats: &Stats, dry_run:
         skips: Vec::new(),
         errors: Vec::new(),
         changed_files: Vec::new(),
-        registries: stats
-            .registries
-            .iter()
-            .map(|(name, s)| (name.clone(), registry_json(s)))
-            .collect(),
+        registries: registries_json(stats),
         docker_hub_rate_limit_remaining: stats
             .registries
             .get("docker.io")
@@ -185,32 +182,53 @@ fn add_file(doc: &mut PinJson, outcome: &FileOutcome, lookups: &Lookups, dry_run
                     written: outcome.written,
                 });
             }
-            Decision::AlreadyPinned => doc.already_pinned.push(KeptJson {
-                file: file.clone(),
-                line: o.line,
-                reference: o.reference.to_string(),
-            }),
+            Decision::AlreadyPinned => doc.already_pinned.push(kept(file, o)),
             Decision::Skip(reason) => doc.skips.push(skipped(file, o.line, &o.text, reason)),
-            Decision::Failed(failure) => doc.errors.push(ErrorJson {
-                file: file.clone(),
-                line: o.line,
-                reference: Some(o.reference.to_string()),
-                message: failure.to_string(),
-            }),
+            Decision::Failed(failure) => doc.errors.push(failed(file, o, failure)),
         }
     }
+    add_problems(&mut doc.skips, &mut doc.errors, outcome);
+    if outcome.changed() {
+        doc.changed_files.push(changed(outcome, dry_run));
+    }
+}
+
+/// A reference left as it is.
+pub fn kept(file: &str, o: &Occurrence) -> KeptJson {
+    KeptJson {
+        file: file.to_owned(),
+        line: o.line,
+        reference: o.reference.to_string(),
+    }
+}
+
+/// A reference whose lookup or rewrite failed.
+pub fn failed(file: &str, o: &Occurrence, failure: &Failure) -> ErrorJson {
+    ErrorJson {
+        file: file.to_owned(),
+        line: o.line,
+        reference: Some(o.reference.to_string()),
+        message: failure.to_string(),
+    }
+}
+
+/// The places the scan of `outcome` skipped, and its file errors (except those that
+/// references which failed with the file already carry).
+pub fn add_problems<D>(
+    skips: &mut Vec<SkippedJson>,
+    errors: &mut Vec<ErrorJson>,
+    outcome: &outcome::FileOutcome<D>,
+) {
+    let file = &outcome.file.display;
     for skip in &outcome.skips {
-        doc.skips
-            .push(skipped(file, skip.line, &skip.text, &skip.reason));
+        skips.push(skipped(file, skip.line, &skip.text, &skip.reason));
     }
     for error in &outcome.errors {
-        // Pins that failed with the file already carry this message.
-        let repeated = doc
-            .errors
+        let repeated = errors
             .iter()
             .any(|e| e.file == *file && e.message == error.message);
         if !repeated {
-            doc.errors.push(ErrorJson {
+            errors.push(ErrorJson {
                 file: file.clone(),
                 line: error.line,
                 reference: None,
@@ -218,16 +236,19 @@ fn add_file(doc: &mut PinJson, outcome: &FileOutcome, lookups: &Lookups, dry_run
             });
         }
     }
-    if outcome.changed() {
-        doc.changed_files.push(ChangedJson {
-            file: file.clone(),
-            written: outcome.written,
-            diff: dry_run.then(|| unified_diff(file, &outcome.old, &outcome.new)),
-        });
+}
+
+/// A file whose text changes, with its diff for a dry run.
+pub fn changed<D>(outcome: &outcome::FileOutcome<D>, dry_run: bool) -> ChangedJson {
+    let file = &outcome.file.display;
+    ChangedJson {
+        file: file.clone(),
+        written: outcome.written,
+        diff: dry_run.then(|| unified_diff(file, &outcome.old, &outcome.new)),
     }
 }
 
-fn skipped(file: &str, line: usize, text: &str, reason: &SkipReason) -> SkippedJson {
+pub fn skipped(file: &str, line: usize, text: &str, reason: &SkipReason) -> SkippedJson {
     SkippedJson {
         file: file.to_owned(),
         line,
@@ -247,6 +268,15 @@ fn platform_json(p: &PlatformDigest) -> PlatformJson {
         platform,
         digest: p.digest.to_string(),
     }
+}
+
+/// Requests per registry host.
+pub fn registries_json(stats: &Stats) -> BTreeMap<String, RegistryJson> {
+    stats
+        .registries
+        .iter()
+        .map(|(name, s)| (name.clone(), registry_json(s)))
+        .collect()
 }
 
 fn registry_json(s: &RegistryStats) -> RegistryJson {
@@ -287,10 +317,41 @@ pub fn write_text(out: &mut dyn Write, doc: &PinJson) -> io::Result<()> {
         let header = if doc.dry_run { "WOULD PIN" } else { "PINNED" };
         write_table(out, &[header, "TEXT", "DIGEST"], &pinned)?;
     }
-    let skipped: Vec<Vec<String>> = doc
-        .skips
+    let skipped = write_problems(out, &doc.skips, &doc.errors, Vec::new())?;
+    let s = &doc.summary;
+    let verb = if doc.dry_run { "would pin" } else { "pinned" };
+    writeln!(
+        out,
+        "\n{} {verb}, {} already pinned, {} skipped, {} failed; {} of {} files {}",
+        s.pinned,
+        s.already_pinned,
+        skipped,
+        s.failed,
+        s.files_changed,
+        s.files_scanned,
+        if doc.dry_run {
+            "would change"
+        } else {
+            "changed"
+        },
+    )?;
+    write_requests(out, &doc.registries)?;
+    if let Some(remaining) = doc.docker_hub_rate_limit_remaining {
+        writeln!(out, "Docker Hub rate limit: {remaining} pulls remaining")?;
+    }
+    Ok(())
+}
+
+/// The skips (not build stages or `scratch`, which only JSON lists) and the failures,
+/// with `more_failed` rows after the references' ones; returns how many skips it showed.
+pub fn write_problems(
+    out: &mut dyn Write,
+    skips: &[SkippedJson],
+    errors: &[ErrorJson],
+    more_failed: Vec<Vec<String>>,
+) -> io::Result<usize> {
+    let skipped: Vec<Vec<String>> = skips
         .iter()
-        // Build stages and `scratch` are not images: only JSON lists them.
         .filter(|s| s.code != "build-stage" && s.code != "scratch")
         .map(|s| {
             vec![
@@ -304,8 +365,7 @@ pub fn write_text(out: &mut dyn Write, doc: &PinJson) -> io::Result<()> {
         writeln!(out)?;
         write_table(out, &["SKIPPED", "CODE", "TEXT"], &skipped)?;
     }
-    let failed: Vec<Vec<String>> = doc
-        .errors
+    let mut failed: Vec<Vec<String>> = errors
         .iter()
         .map(|e| {
             vec![
@@ -315,37 +375,25 @@ pub fn write_text(out: &mut dyn Write, doc: &PinJson) -> io::Result<()> {
             ]
         })
         .collect();
+    failed.extend(more_failed);
     if !failed.is_empty() {
         writeln!(out)?;
         write_table(out, &["FAILED", "REFERENCE", "ERROR"], &failed)?;
     }
-    let s = &doc.summary;
-    let verb = if doc.dry_run { "would pin" } else { "pinned" };
-    writeln!(
-        out,
-        "\n{} {verb}, {} already pinned, {} skipped, {} failed; {} of {} files {}",
-        s.pinned,
-        s.already_pinned,
-        skipped.len(),
-        s.failed,
-        s.files_changed,
-        s.files_scanned,
-        if doc.dry_run {
-            "would change"
-        } else {
-            "changed"
-        },
-    )?;
-    let requests: Vec<String> = doc
-        .registries
+    Ok(skipped.len())
+}
+
+/// `registry requests: docker.io 12, ghcr.io 3`, when there were any.
+pub fn write_requests(
+    out: &mut dyn Write,
+    registries: &BTreeMap<String, RegistryJson>,
+) -> io::Result<()> {
+    let requests: Vec<String> = registries
         .iter()
         .map(|(name, r)| format!("{name} {}", r.requests))
         .collect();
     if !requests.is_empty() {
         writeln!(out, "registry requests: {}", requests.join(", "))?;
-    }
-    if let Some(remaining) = doc.docker_hub_rate_limit_remaining {
-        writeln!(out, "Docker Hub rate limit: {remaining} pulls remaining")?;
     }
     Ok(())
 }

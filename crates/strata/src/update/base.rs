@@ -20,7 +20,7 @@ use super::repositories::Checkout;
 use super::{GroupOutcome, Pipeline, propose};
 use crate::discover::{Filters, discover};
 use crate::forge::ForgeKind;
-use crate::pin::Failure;
+use crate::outcome::Failure;
 use crate::registry::{RegistryClient, TagKey};
 use crate::scan::{FileScan, ScanOptions, extract_text};
 use crate::state::State;

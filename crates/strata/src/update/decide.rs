@@ -1,58 +1,54 @@
-//! decide + act (files) stages of `strata update`: hands each scanned file and the
-//! registry lookups to `strata_core::update`, splices the new digests in with
-//! `strata_core::rewrite`, re-reads the result to prove that only the moved pins
-//! changed, and writes files through `apply` when asked. No network, no git.
+//! decide stage of `strata update`, and the moves it finds: hands each scanned file and
+//! the registry lookups to `strata_core::update`, then to `outcome`, which splices the
+//! new digests in, re-reads the result to prove that only the moved pins changed, and
+//! writes files through `apply` when asked. No network, no git.
 
-use strata_core::occurrence::{ExtractError, Extraction, Occurrence, Skip};
 use strata_core::reference::{Digest, Reference};
-use strata_core::rewrite;
+use strata_core::rewrite::Edit;
 use strata_core::update::{self, BaseMove, Decision, Found, Need};
 
-use crate::apply::{FileWrite, write_files};
 use crate::discover::SourceFile;
-use crate::pin::Failure;
+use crate::outcome::{self, Failure, Rewrite};
 use crate::resolve::Lookups;
 use crate::scan::{FileScan, ScanOptions, extract_text};
 
 /// One occurrence and what happens to it.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    pub occurrence: Occurrence,
-    pub decision: Decision<Failure>,
+pub type Entry = outcome::Entry<Decision<Failure>>;
+
+/// One file's result: the new text has the moved pins updated.
+pub type FileOutcome = outcome::FileOutcome<Decision<Failure>>;
+
+impl<E> Rewrite for Decision<E> {
+    const VERB: &'static str = "update";
+    const VERB_ING: &'static str = "updating";
+    const VERB_ED: &'static str = "updated";
+
+    fn edit(&self) -> Option<&Edit> {
+        match self {
+            Decision::Update(m) => Some(&m.edit),
+            _ => None,
+        }
+    }
+
+    /// An updated reference must come back with exactly its new digest.
+    fn expected(&self, before: &Reference) -> Option<Reference> {
+        match self {
+            Decision::Update(m) => Some(before.with_digest(m.to.clone())),
+            _ => Some(before.clone()),
+        }
+    }
 }
 
-/// One file's result.
-#[derive(Debug, Clone)]
-pub struct FileOutcome {
-    pub file: SourceFile,
-    /// The text as read.
-    pub old: String,
-    /// The text with the moved pins updated (equal to `old` when nothing moved).
-    pub new: String,
-    pub entries: Vec<Entry>,
-    /// Places the scan skipped (build stages, scratch, unresolved variables, …).
-    pub skips: Vec<Skip>,
-    /// Problems with the file itself: unreadable, unparsable, not rewritable, not written.
-    pub errors: Vec<ExtractError>,
-    /// The new text is on disk.
-    pub written: bool,
-}
-
-impl FileOutcome {
-    pub fn changed(&self) -> bool {
-        self.old != self.new
+impl From<Failure> for Decision<Failure> {
+    fn from(failure: Failure) -> Self {
+        Decision::Failed(failure)
     }
 }
 
 /// The pinned references whose tags must be looked up (duplicates included; the
 /// resolver deduplicates by tag).
 pub fn needed(results: &[FileScan]) -> Vec<Reference> {
-    results
-        .iter()
-        .flat_map(|r| &r.extraction.occurrences)
-        .filter(|o| update::need(o) == Need::Lookup)
-        .map(|o| o.reference.clone())
-        .collect()
+    outcome::needed(results, |o| update::need(o) == Need::Lookup)
 }
 
 /// Decides every file and computes its new text (nothing is written).
@@ -74,143 +70,18 @@ pub fn decide_with(
 ) -> Vec<FileOutcome> {
     results
         .into_iter()
-        .map(|r| decide_file(r, &current, opts))
+        .map(|scan| {
+            outcome::decide_file(scan, opts, |text, occurrences| {
+                update::decide(text, occurrences, |_, o| current(&o.reference))
+            })
+        })
         .collect()
 }
 
-fn decide_file(
-    scan: FileScan,
-    current: &impl Fn(&Reference) -> Result<Digest, Failure>,
-    opts: &ScanOptions,
-) -> FileOutcome {
-    let FileScan {
-        file,
-        text,
-        extraction,
-    } = scan;
-    let decisions = update::decide(&text, &extraction.occurrences, |_, occurrence| {
-        current(&occurrence.reference)
-    });
-    let rewritten = rewrite(&file, &text, &extraction, &decisions, opts);
-    let mut outcome = FileOutcome {
-        file,
-        new: text.clone(),
-        old: text,
-        entries: extraction
-            .occurrences
-            .into_iter()
-            .zip(decisions)
-            .map(|(occurrence, decision)| Entry {
-                occurrence,
-                decision,
-            })
-            .collect(),
-        skips: extraction.skips,
-        errors: extraction.errors,
-        written: false,
-    };
-    match rewritten {
-        Ok(new) => outcome.new = new,
-        Err(message) => fail_updates(&mut outcome, message),
-    }
-    outcome
-}
-
-/// `text` with the updates among `decisions` applied and verified; `text` itself when
-/// there are none.
-fn rewrite<E>(
-    file: &SourceFile,
-    text: &str,
-    extraction: &Extraction,
-    decisions: &[Decision<E>],
-    opts: &ScanOptions,
-) -> Result<String, String> {
-    let edits = update::edits(decisions);
-    if edits.is_empty() {
-        return Ok(text.to_owned());
-    }
-    let new = rewrite::apply(text, &edits)
-        .map_err(|err| format!("cannot update {}: {err}", file.display))?;
-    verify(file, extraction, decisions, &new, opts)?;
-    Ok(new)
-}
-
-/// Re-reads the updated text as the scan would: every reference must come back the same,
-/// and each updated one with exactly its new digest.
-fn verify<E>(
-    file: &SourceFile,
-    extraction: &Extraction,
-    decisions: &[Decision<E>],
-    new: &str,
-    opts: &ScanOptions,
-) -> Result<(), String> {
-    let display = &file.display;
-    let again = extract_text(file, new, opts);
-    let refused = |line: usize, detail: String| {
-        format!("updating {display} would change how line {line} reads ({detail}); nothing written")
-    };
-    if again.errors.len() > extraction.errors.len() {
-        let line = again.errors.first().map_or(0, |e| e.line);
-        return Err(refused(
-            line,
-            "the updated file no longer parses".to_owned(),
-        ));
-    }
-    if again.occurrences.len() != extraction.occurrences.len() {
-        return Err(refused(0, "a different number of references".to_owned()));
-    }
-    let pairs = extraction.occurrences.iter().zip(decisions);
-    for ((before, decision), now) in pairs.zip(&again.occurrences) {
-        let expected = match decision {
-            Decision::Update(m) => before.reference.with_digest(m.to.clone()),
-            _ => before.reference.clone(),
-        };
-        if expected != now.reference {
-            let detail = format!("{} became {}", before.reference, now.reference);
-            return Err(refused(before.line, detail));
-        }
-    }
-    Ok(())
-}
-
-/// The file keeps its old text; each of its updates becomes a failure with `message`.
 /// Turns every update of `outcome` into a failure saying `message` (the file keeps its
 /// text): a file whose moves cannot be committed anywhere.
 pub fn refuse(outcome: &mut FileOutcome, message: String) {
-    fail_updates(outcome, message);
-}
-
-fn fail_updates(outcome: &mut FileOutcome, message: String) {
-    for entry in &mut outcome.entries {
-        if matches!(entry.decision, Decision::Update(_)) {
-            entry.decision = Decision::Failed(Failure::File(message.clone()));
-        }
-    }
-    outcome.errors.push(ExtractError { line: 0, message });
-    outcome.new = outcome.old.clone();
-}
-
-/// Writes every changed file atomically; a file that cannot be written keeps its old
-/// text and its updates become failures.
-pub fn write(outcomes: &mut [FileOutcome]) {
-    let changed: Vec<usize> = (0..outcomes.len())
-        .filter(|&i| outcomes[i].changed())
-        .collect();
-    let writes: Vec<FileWrite<'_>> = changed
-        .iter()
-        .map(|&i| FileWrite {
-            path: &outcomes[i].file.path,
-            old: &outcomes[i].old,
-            new: &outcomes[i].new,
-        })
-        .collect();
-    let results = write_files(&writes);
-    for (i, result) in changed.into_iter().zip(results) {
-        match result {
-            Ok(()) => outcomes[i].written = true,
-            Err(err) => fail_updates(&mut outcomes[i], format!("{err:#}")),
-        }
-    }
+    outcome::fail(outcome, message);
 }
 
 /// Every update that will be written, as the core's grouping takes them (the file
@@ -252,7 +123,7 @@ pub fn apply_move(
             Err(())
         }
     });
-    rewrite(file, text, &extraction, &decisions, opts)
+    outcome::rewrite(file, text, &extraction, &decisions, opts)
 }
 
 /// The occurrences of `outcome` that `mv` updates (for listing lines).

@@ -232,7 +232,7 @@ impl Pipeline<'_> {
     ) -> (Vec<FileOutcome>, Vec<GroupOutcome>) {
         let found = decide::found(&outcomes);
         if self.write {
-            decide::write(&mut outcomes);
+            crate::outcome::write(&mut outcomes);
         }
         let mut done = Vec::new();
         if self.checkouts.is_empty() {

@@ -6,15 +6,16 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use strata_core::graph::ImageRef;
-use strata_core::occurrence::SkipReason;
 use strata_core::update::Decision;
 use time::{OffsetDateTime, UtcOffset};
 
 use super::decide::FileOutcome;
 use super::{GroupOutcome, Run};
-use crate::apply::unified_diff;
 use crate::forge::OpenOutcome;
-use crate::pin::report::{ChangedJson, ErrorJson, KeptJson, RegistryJson, SkippedJson};
+use crate::pin::report::{
+    ChangedJson, ErrorJson, KeptJson, RegistryJson, SkippedJson, add_problems, changed, failed,
+    kept, registries_json, skipped,
+};
 use crate::rebuild::{PlanView, Report};
 
 /// `strata update --format json`.
@@ -153,25 +154,7 @@ pub fn json(run: &Run, dry_run: bool) -> UpdateJson {
                 error: c.error.clone(),
             })
             .collect(),
-        registries: run
-            .stats
-            .registries
-            .iter()
-            .map(|(name, s)| {
-                let r = RegistryJson {
-                    requests: s.requests,
-                    pings: s.pings,
-                    manifest_heads: s.manifest_heads,
-                    manifest_gets: s.manifest_gets,
-                    blob_gets: s.blob_gets,
-                    token_requests: s.token_requests,
-                    retries: s.retries,
-                    cache_hits: s.cache_hits,
-                    rate_limit_remaining: s.rate_limit.map(|r| r.remaining),
-                };
-                (name.clone(), r)
-            })
-            .collect(),
+        registries: registries_json(&run.stats),
         summary: SummaryJson::default(),
     };
     let in_tree = !run.committed;
@@ -196,11 +179,6 @@ pub fn json(run: &Run, dry_run: bool) -> UpdateJson {
 
 fn add_file(doc: &mut UpdateJson, outcome: &FileOutcome, dry_run: bool, in_tree: bool) {
     let file = &outcome.file.display;
-    let kept = |o: &strata_core::occurrence::Occurrence| KeptJson {
-        file: file.clone(),
-        line: o.line,
-        reference: o.reference.to_string(),
-    };
     for entry in &outcome.entries {
         let o = &entry.occurrence;
         match &entry.decision {
@@ -217,52 +195,16 @@ fn add_file(doc: &mut UpdateJson, outcome: &FileOutcome, dry_run: bool, in_tree:
                 arg: o.arg.clone(),
                 written: outcome.written,
             }),
-            Decision::Current => doc.current.push(kept(o)),
-            Decision::NotPinned => doc.not_pinned.push(kept(o)),
+            Decision::Current => doc.current.push(kept(file, o)),
+            Decision::NotPinned => doc.not_pinned.push(kept(file, o)),
             Decision::Skip(reason) => doc.skips.push(skipped(file, o.line, &o.text, reason)),
-            Decision::Failed(failure) => doc.errors.push(ErrorJson {
-                file: file.clone(),
-                line: o.line,
-                reference: Some(o.reference.to_string()),
-                message: failure.to_string(),
-            }),
+            Decision::Failed(failure) => doc.errors.push(failed(file, o, failure)),
         }
     }
-    for skip in &outcome.skips {
-        doc.skips
-            .push(skipped(file, skip.line, &skip.text, &skip.reason));
-    }
-    for error in &outcome.errors {
-        let repeated = doc
-            .errors
-            .iter()
-            .any(|e| e.file == *file && e.message == error.message);
-        if !repeated {
-            doc.errors.push(ErrorJson {
-                file: file.clone(),
-                line: error.line,
-                reference: None,
-                message: error.message.clone(),
-            });
-        }
-    }
+    add_problems(&mut doc.skips, &mut doc.errors, outcome);
     // With --commit the working tree never changes: branches carry the updates.
     if outcome.changed() && in_tree {
-        doc.changed_files.push(ChangedJson {
-            file: file.clone(),
-            written: outcome.written,
-            diff: dry_run.then(|| unified_diff(file, &outcome.old, &outcome.new)),
-        });
-    }
-}
-
-fn skipped(file: &str, line: usize, text: &str, reason: &SkipReason) -> SkippedJson {
-    SkippedJson {
-        file: file.to_owned(),
-        line,
-        text: text.to_owned(),
-        code: reason.code(),
-        message: reason.message(),
+        doc.changed_files.push(changed(outcome, dry_run));
     }
 }
 

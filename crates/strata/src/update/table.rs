@@ -10,6 +10,7 @@ use strata_core::update::short_digest;
 
 use super::report::{GroupJson, UpdateJson};
 use crate::output::write_table;
+use crate::pin::report::{self, write_requests};
 
 /// The people's view of the same document.
 pub fn write(out: &mut dyn Write, doc: &UpdateJson) -> io::Result<()> {
@@ -94,14 +95,7 @@ pub fn write(out: &mut dyn Write, doc: &UpdateJson) -> io::Result<()> {
         skipped,
         s.failed,
     )?;
-    let requests: Vec<String> = doc
-        .registries
-        .iter()
-        .map(|(name, r)| format!("{name} {}", r.requests))
-        .collect();
-    if !requests.is_empty() {
-        writeln!(out, "registry requests: {}", requests.join(", "))?;
-    }
+    write_requests(out, &doc.registries)?;
     write_cascades(out, doc)
 }
 
@@ -187,46 +181,18 @@ fn write_groups(out: &mut dyn Write, doc: &UpdateJson) -> io::Result<()> {
     Ok(())
 }
 
-/// The skips and failures; returns how many skips were shown.
+/// The skips and failures, the change sets' among them; returns how many skips were
+/// shown.
 fn write_problems(out: &mut dyn Write, doc: &UpdateJson) -> io::Result<usize> {
-    let skipped: Vec<Vec<String>> = doc
-        .skips
+    let groups = doc
+        .groups
         .iter()
-        // Build stages and `scratch` are not images: only JSON lists them.
-        .filter(|s| s.code != "build-stage" && s.code != "scratch")
-        .map(|s| {
-            vec![
-                format!("{}:{}", s.file, s.line),
-                s.code.to_owned(),
-                s.text.clone(),
-            ]
+        .filter_map(|g| {
+            let error = g.error.as_ref()?;
+            Some(vec![where_is(g), g.key.clone(), error.clone()])
         })
         .collect();
-    if !skipped.is_empty() {
-        writeln!(out)?;
-        write_table(out, &["SKIPPED", "CODE", "TEXT"], &skipped)?;
-    }
-    let mut failed: Vec<Vec<String>> = doc
-        .errors
-        .iter()
-        .map(|e| {
-            vec![
-                format!("{}:{}", e.file, e.line),
-                e.reference.clone().unwrap_or_default(),
-                e.message.clone(),
-            ]
-        })
-        .collect();
-    for g in &doc.groups {
-        if let Some(error) = &g.error {
-            failed.push(vec![where_is(g), g.key.clone(), error.clone()]);
-        }
-    }
-    if !failed.is_empty() {
-        writeln!(out)?;
-        write_table(out, &["FAILED", "REFERENCE", "ERROR"], &failed)?;
-    }
-    Ok(skipped.len())
+    report::write_problems(out, &doc.skips, &doc.errors, groups)
 }
 
 /// A branch as notes and failures name it: with its repository when there are several
