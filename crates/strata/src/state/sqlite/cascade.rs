@@ -126,19 +126,8 @@ impl SqliteStore {
         image: &str,
         at: OffsetDateTime,
     ) -> Result<bool, StateError> {
-        const OP: &str = "claim a cascade node";
-        let done = sqlx::query(CLAIM)
-            .bind(run.0)
-            .bind(image)
-            .bind(micros(at))
-            .execute(&self.pool)
+        self.try_move("claim a cascade node", CLAIM, run, image, at)
             .await
-            .map_err(|source| self.query_error(OP, source))?;
-        if done.rows_affected() == 1 {
-            return Ok(true);
-        }
-        // Not claimable; a missing node is the caller's mistake, not "someone else won".
-        self.node_state(OP, run, image).await.map(|_| false)
     }
 
     pub(in crate::state) async fn publish_node(
@@ -210,21 +199,10 @@ impl SqliteStore {
         image: &str,
         at: OffsetDateTime,
     ) -> Result<bool, StateError> {
-        const OP: &str = "retry a cascade node";
-        let done = sqlx::query(
-            "UPDATE cascade_node SET state = 'pending', finished_at = NULL, updated_at = ?3 \
-             WHERE run_id = ?1 AND image = ?2 AND state = 'failed'",
-        )
-        .bind(run.0)
-        .bind(image)
-        .bind(micros(at))
-        .execute(&self.pool)
-        .await
-        .map_err(|source| self.query_error(OP, source))?;
-        if done.rows_affected() == 1 {
-            return Ok(true);
-        }
-        self.node_state(OP, run, image).await.map(|_| false)
+        const RETRY: &str = "UPDATE cascade_node SET state = 'pending', finished_at = NULL, updated_at = ?3 \
+             WHERE run_id = ?1 AND image = ?2 AND state = 'failed'";
+        self.try_move("retry a cascade node", RETRY, run, image, at)
+            .await
     }
 
     pub(in crate::state) async fn finish_cascade(
@@ -258,6 +236,30 @@ impl SqliteStore {
                 status: found.status,
             }),
         }
+    }
+
+    /// Runs `sql` (bound to run, image, time), a move that may rightly not apply: true
+    /// when it moved the node, false when the node is in another state (someone else
+    /// claimed it, it did not fail), `UnknownNode` when there is no such node.
+    async fn try_move(
+        &self,
+        operation: &'static str,
+        sql: &'static str,
+        run: RunId,
+        image: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StateError> {
+        let done = sqlx::query(sql)
+            .bind(run.0)
+            .bind(image)
+            .bind(micros(at))
+            .execute(&self.pool)
+            .await
+            .map_err(|source| self.query_error(operation, source))?;
+        if done.rows_affected() == 1 {
+            return Ok(true);
+        }
+        self.node_state(operation, run, image).await.map(|_| false)
     }
 
     /// Runs `query`, which moves node `image` of `run` to `to`. When no row changed,
