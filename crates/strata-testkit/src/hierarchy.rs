@@ -126,12 +126,46 @@ pub async fn rebuild_on_current_as(
     base_name: &str,
     seed: &str,
 ) -> Result<Rebuilt> {
-    let (base_type, base_bytes) = seeder.get_manifest(&base.repo, &base.tag).await?;
+    rebuild_on(seeder, child, base, base_name, "linux/amd64", seed).await
+}
+
+/// Rebuilds `child` on the image `base` names: its `tag` is a tag or a digest
+/// (`sha256:…`), read as the registry has it now. For a multi-platform base, the
+/// manifest of `platform` (`os/arch[/variant]`) is built on; the base digest recorded is
+/// what `base` resolved to.
+pub async fn rebuild_on(
+    seeder: &Seeder,
+    child: &Target,
+    base: &Target,
+    base_name: &str,
+    platform: &str,
+    seed: &str,
+) -> Result<Rebuilt> {
+    let (mut base_type, mut base_bytes) = seeder
+        .get_manifest(&base.repo, &base.tag)
+        .await
+        .with_context(|| format!("reading the base {}:{}", base.repo, base.tag))?;
     let base_digest = sha256_digest(&base_bytes);
-    let base_manifest: Value = serde_json::from_slice(&base_bytes).context("base manifest")?;
+    let mut base_manifest: Value = serde_json::from_slice(&base_bytes).context("base manifest")?;
+    if let Some(entries) = base_manifest.get("manifests").and_then(Value::as_array) {
+        let wanted: Vec<&str> = platform.split('/').collect();
+        let chosen = entries
+            .iter()
+            .find(|m| {
+                let p = &m["platform"];
+                p["os"] == wanted[0]
+                    && wanted.get(1).is_none_or(|a| p["architecture"] == *a)
+                    && wanted.get(2).is_none_or(|v| p["variant"] == *v)
+            })
+            .and_then(|m| m["digest"].as_str())
+            .with_context(|| format!("{}:{} has no {platform} image", base.repo, base.tag))?
+            .to_owned();
+        (base_type, base_bytes) = seeder.get_manifest(&base.repo, &chosen).await?;
+        base_manifest = serde_json::from_slice(&base_bytes).context("base manifest")?;
+    }
     if !base_type.contains("manifest") || base_manifest.get("config").is_none() {
         bail!(
-            "{}:{} is not a single-platform image ({base_type})",
+            "{}:{} is not an image manifest ({base_type})",
             base.repo,
             base.tag
         );
@@ -210,6 +244,23 @@ pub async fn rebuild_on_current_as(
         base_digest,
         digest,
     })
+}
+
+/// The base digest an image records (its manifest's base annotation, else its config's
+/// label): what it was built on. `None` when it records none.
+pub async fn recorded_base(seeder: &Seeder, repo: &str, reference: &str) -> Result<Option<String>> {
+    let (_, bytes) = seeder.get_manifest(repo, reference).await?;
+    let manifest: Value = serde_json::from_slice(&bytes).context("manifest")?;
+    if let Some(digest) = manifest["annotations"][BASE_DIGEST].as_str() {
+        return Ok(Some(digest.to_owned()));
+    }
+    let Some(config) = manifest["config"]["digest"].as_str() else {
+        return Ok(None);
+    };
+    let config: Value = serde_json::from_slice(&fetch_blob(seeder, repo, config).await?)?;
+    Ok(config["config"]["Labels"][BASE_DIGEST]
+        .as_str()
+        .map(str::to_owned))
 }
 
 async fn fetch_blob(seeder: &Seeder, repo: &str, digest: &str) -> Result<Vec<u8>> {

@@ -62,8 +62,10 @@
 //! ```
 
 mod access_log;
+pub mod build;
 mod bulk;
 mod check;
+pub mod ci;
 mod config;
 pub mod hierarchy;
 mod image;

@@ -122,6 +122,14 @@ pub struct UpdateArgs {
     /// The forge repository (default: the one the `origin` URL names).
     #[arg(long, value_name = "OWNER/NAME", requires = "pr")]
     pub repo: Option<String>,
+    /// Turn on the forge's auto-merge of each pull request (merged once its checks pass:
+    /// GitHub auto-merge, GitLab merge when the pipeline succeeds, Gitea merge when checks
+    /// succeed).
+    #[arg(long, requires = "pr")]
+    pub auto_merge: bool,
+    /// How auto-merge merges (default: the forge's).
+    #[arg(long, value_enum, value_name = "METHOD", requires = "auto_merge")]
+    pub merge_method: Option<MergeMethodArg>,
     /// Branch from the last commit even with uncommitted changes or a detached HEAD
     /// (the working tree is never touched either way).
     #[arg(long)]
@@ -147,6 +155,24 @@ pub struct UpdateArgs {
     /// Do not cascade rebuilds, whatever strata.toml says.
     #[arg(long, overrides_with = "cascade")]
     pub no_cascade: bool,
+}
+
+/// `--merge-method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MergeMethodArg {
+    Merge,
+    Squash,
+    Rebase,
+}
+
+impl From<MergeMethodArg> for crate::forge::MergeMethod {
+    fn from(arg: MergeMethodArg) -> Self {
+        match arg {
+            MergeMethodArg::Merge => crate::forge::MergeMethod::Merge,
+            MergeMethodArg::Squash => crate::forge::MergeMethod::Squash,
+            MergeMethodArg::Rebase => crate::forge::MergeMethod::Rebase,
+        }
+    }
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {

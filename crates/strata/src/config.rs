@@ -195,7 +195,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
         message: err.to_string().trim_end().to_owned(),
     })?;
     let registry = validate_registry(raw.registry, file)?;
-    let workspace = workspace::validate(raw.workspace, file)?;
+    let workspace = workspace::validate(raw.workspace, file, text)?;
     let update = update::validate(raw.update, file)?;
     let check = check::validate(raw.check, file)?;
     Ok(Config {

@@ -45,6 +45,22 @@ pub struct TreeEntry {
     pub blob: String,
 }
 
+/// How a push of a commit ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pushed {
+    /// The remote branch now points at the commit.
+    Done,
+    /// The remote branch was not where the lease expected (it moved meanwhile): try again
+    /// on its new tip.
+    Stale { summary: String },
+    /// The remote refused the update itself (a protected branch, a hook); `remote_said`
+    /// is what it printed.
+    RemoteRejected {
+        summary: String,
+        remote_said: String,
+    },
+}
+
 /// A repository, addressed through its top-level directory.
 #[derive(Debug, Clone)]
 pub struct Git {
@@ -273,6 +289,87 @@ impl Git {
             spec.as_str(),
         ];
         self.run(args).map(drop)
+    }
+
+    /// The messages of the last `count` commits reachable from `commit`, newest first, as
+    /// one text.
+    pub fn messages(&self, commit: &str, count: usize) -> Result<String, GitError> {
+        let count = format!("--max-count={count}");
+        let out = self.output(["log", count.as_str(), "--format=%B%x00", commit], None)?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// The tree of `commit`.
+    pub fn tree_of(&self, commit: &str) -> Result<String, GitError> {
+        let spec = format!("{commit}^{{tree}}");
+        self.run(["rev-parse", "--verify", spec.as_str()])
+    }
+
+    /// Every file of `commit` (regular files only, not links or submodules), with its
+    /// mode and blob.
+    pub fn files_at(&self, commit: &str) -> Result<Vec<TreeEntry>, GitError> {
+        let out = self.output(["ls-tree", "-r", "-z", "--full-tree", commit], None)?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut files = Vec::new();
+        for record in text.split('\0').filter(|r| !r.is_empty()) {
+            let Some((meta, path)) = record.split_once('\t') else {
+                continue;
+            };
+            if let [mode, "blob", blob] = meta.split(' ').collect::<Vec<_>>().as_slice()
+                && mode.starts_with("100")
+            {
+                files.push(TreeEntry {
+                    path: path.to_owned(),
+                    mode: (*mode).to_owned(),
+                    blob: (*blob).to_owned(),
+                });
+            }
+        }
+        Ok(files)
+    }
+
+    /// Pushes `commit` to `refs/heads/<branch>` of `remote` if that branch is still at
+    /// `expected` (`git push --force-with-lease`). A refusal is an answer, not an error:
+    /// the branch moved meanwhile, or the remote (a protected branch, a hook) said no.
+    pub fn push_commit(
+        &self,
+        remote: &str,
+        commit: &str,
+        branch: &str,
+        expected: &str,
+    ) -> Result<Pushed, GitError> {
+        let name = format!("refs/heads/{branch}");
+        let lease = format!("--force-with-lease={name}:{expected}");
+        let spec = format!("{commit}:{name}");
+        let args = ["push", "--porcelain", lease.as_str(), remote, spec.as_str()];
+        let out = self.spawn(&args, None, &[])?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        // `<flag>\t<from>:<to>\t<summary> (<reason>)`: `!` is a refusal.
+        let refused = stdout
+            .lines()
+            .find(|line| line.starts_with('!') && line.contains(&name));
+        match (out.status.success(), refused) {
+            (true, None) => Ok(Pushed::Done),
+            (_, Some(line)) => {
+                let summary = line.rsplit('\t').next().unwrap_or(line).trim().to_owned();
+                let remote_said = trimmed(&out.stderr)
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("remote:"))
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" / ");
+                if summary.starts_with("[remote rejected]") {
+                    Ok(Pushed::RemoteRejected {
+                        summary,
+                        remote_said,
+                    })
+                } else {
+                    Ok(Pushed::Stale { summary })
+                }
+            }
+            (false, None) => Err(failed(&args, &out)),
+        }
     }
 
     /// The repository's git directory (absolute).

@@ -125,7 +125,7 @@ pub fn extract_text(file: &SourceFile, text: &str, opts: &ScanOptions) -> Extrac
 
 /// Compose's variables: the `.env` file beside the compose file, overridden by the
 /// environment, as `docker compose` does.
-fn compose_vars(path: &Path) -> BTreeMap<String, String> {
+pub fn compose_vars(path: &Path) -> BTreeMap<String, String> {
     let mut vars = BTreeMap::new();
     let dotenv = path.parent().map(|dir| dir.join(".env"));
     if let Some(text) = dotenv.and_then(|p| std::fs::read_to_string(p).ok()) {

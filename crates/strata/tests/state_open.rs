@@ -57,7 +57,10 @@ async fn open_creates_the_file_and_its_directory_and_migrates() {
     assert_eq!(state.path(), path);
     state.close().await;
     assert!(path.is_file());
-    assert_eq!(applied_migrations(&path).await, vec![SCHEMA_VERSION]);
+    assert_eq!(
+        applied_migrations(&path).await,
+        (1..=SCHEMA_VERSION).collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test]
@@ -75,7 +78,10 @@ async fn reopening_keeps_data_and_applies_nothing_twice() {
         assert_eq!(current.digest, digest('a'));
         state.close().await;
     }
-    assert_eq!(applied_migrations(&path).await, vec![SCHEMA_VERSION]);
+    assert_eq!(
+        applied_migrations(&path).await,
+        (1..=SCHEMA_VERSION).collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -85,7 +91,10 @@ async fn concurrent_first_opens_both_succeed() {
     let (a, b) = tokio::join!(State::open(&path), State::open(&path));
     a.unwrap().close().await;
     b.unwrap().close().await;
-    assert_eq!(applied_migrations(&path).await, vec![SCHEMA_VERSION]);
+    assert_eq!(
+        applied_migrations(&path).await,
+        (1..=SCHEMA_VERSION).collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test]
@@ -168,4 +177,69 @@ async fn an_uncreatable_directory_is_reported() {
     let error = State::open(&blocker.join("state.db")).await.unwrap_err();
     assert!(matches!(error, StateError::CreateDir { .. }), "{error:?}");
     assert!(error.to_string().contains("file"), "{error}");
+}
+
+/// Schema 2 allows one running cascade per root. A database from before that rule may
+/// hold two running cascades of one root (two starts raced): migrating keeps the newest
+/// running and marks the older cancelled, and from then on the database itself refuses
+/// a second running cascade of a root.
+#[tokio::test]
+async fn migrating_two_running_cascades_of_one_root_keeps_the_newest() {
+    use sqlx::SqlSafeStr;
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let mut conn = raw(&path).await;
+    let initial = include_str!("../src/state/migrations/sqlite/0001_initial.sql");
+    let migrator = Migrator::with_migrations(vec![Migration::new(
+        1,
+        "initial".into(),
+        MigrationType::Simple,
+        initial.into_sql_str(),
+        false,
+    )]);
+    migrator.run(&mut conn).await.unwrap();
+    sqlx::query("PRAGMA application_id = 1398035009")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    for (id, root) in [(1, "r/a:1"), (2, "r/a:1"), (3, "r/b:1")] {
+        sqlx::query(
+            "INSERT INTO cascade_run (id, root_image, old_root_digest, new_root_digest, \
+             status, started_at) VALUES (?1, ?2, ?3, ?3, 'running', 0)",
+        )
+        .bind(id)
+        .bind(root)
+        .bind(digest('a').as_str())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    conn.close().await.unwrap();
+
+    let state = State::open(&path).await.unwrap();
+    let running: Vec<(i64, String)> = state
+        .running_cascades()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.id.0, r.root_image))
+        .collect();
+    assert_eq!(running, [(2, "r/a:1".to_owned()), (3, "r/b:1".to_owned())]);
+    let older = state
+        .cascade_run(strata::state::RunId(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(older.status, strata::state::RunStatus::Cancelled);
+    assert!(older.finished_at.is_some());
+    let again = strata::state::NewCascade {
+        root_image: "r/a:1".into(),
+        old_root_digest: digest('a'),
+        new_root_digest: digest('b'),
+        nodes: Vec::new(),
+    };
+    let err = state.start_cascade(&again, at(1)).await.unwrap_err();
+    assert!(matches!(err, StateError::CascadeRunning { .. }), "{err}");
+    state.close().await;
 }

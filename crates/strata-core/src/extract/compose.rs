@@ -29,7 +29,7 @@ mod interpolation;
 use crate::extract::yaml::{self, Document, Entry, Site, Value};
 use crate::occurrence::{ExtractError, Extraction, Role, Skip, SkipReason, Source};
 
-use interpolation::{InterpolationError, interpolate};
+pub use interpolation::{InterpolationError, interpolate};
 
 /// Finds the images of every service of every document in `text`.
 pub fn extract(text: &str, vars: &dyn Fn(&str) -> Option<String>) -> Extraction {

@@ -29,6 +29,7 @@
 //! caller anyway — the whole cycle path for the error message, longest-path levels, and
 //! an order that depends only on image names, never on insertion order.
 
+mod bases;
 mod build;
 mod image;
 mod layers;
@@ -42,6 +43,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::reference::Digest;
 
+pub use bases::{BaseUse, bases};
 pub use build::{Edge, Graph, ProducerConflict};
 pub use image::{ImageRef, ImageRefError};
 pub use layers::{LayerIndex, infer_base};

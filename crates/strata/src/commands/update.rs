@@ -36,6 +36,7 @@ pub(super) fn run(args: &UpdateArgs) -> Result<u8> {
         state: state::state_path(args.state.as_deref()).context("locating the state database")?,
         grouping: config.update.group,
         labels: config.update.labels.clone(),
+        auto_merge: args.auto_merge.then(|| args.merge_method.map(Into::into)),
         registry: config.registry.clone(),
         cache_dir: dirs::cache_dir().map(|d| d.join("registry")),
         cascade,

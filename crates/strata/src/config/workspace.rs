@@ -31,6 +31,8 @@
 
 mod trigger;
 
+use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -38,7 +40,7 @@ use serde::Deserialize;
 use strata_core::graph::{EdgeFilter, ImageRef};
 
 use trigger::RawTrigger;
-pub use trigger::Trigger;
+pub use trigger::{DEFAULT_INPUTS, INPUT_NAMES, Inputs, Trigger};
 
 use super::ConfigError;
 
@@ -53,10 +55,14 @@ pub struct Workspace {
     pub declared: bool,
     /// The directory relative paths are read against (the config file's).
     pub base_dir: PathBuf,
+    /// The config file it was read from (`None`: no file).
+    pub config_file: Option<PathBuf>,
     pub repositories: Vec<RepositorySpec>,
     pub images: Vec<ImageSpec>,
     /// The trigger of managed images that name none themselves.
     pub trigger: Option<Trigger>,
+    /// How rebuilds get their new pins, for images and repositories that say nothing.
+    pub pins: Option<PinMode>,
     /// `os/arch[/variant]` whose platform manifest is compared in multi-platform images.
     pub platform: String,
     /// Which edges the hierarchy follows for staleness and cascades.
@@ -71,9 +77,11 @@ impl Default for Workspace {
         Workspace {
             declared: false,
             base_dir: PathBuf::from("."),
+            config_file: None,
             repositories: Vec::new(),
             images: Vec::new(),
             trigger: None,
+            pins: None,
             platform: "linux/amd64".to_owned(),
             follow: EdgeFilter::FinalStage,
             cascade: CascadeSettings::default(),
@@ -92,6 +100,95 @@ pub struct RepositorySpec {
     /// directory name (the repository's name at its root), `{repo}` the repository's.
     pub produces: Option<String>,
     pub trigger: Option<Trigger>,
+    /// How its rebuilds get their new pins (`None`: the image's or workspace's say).
+    pub pins: Option<PinMode>,
+    /// The branch new pins are committed to (`pins = "commit"`); `None`: the branch
+    /// checked out (a local repository) or `rev`, else the remote's default branch.
+    pub branch: Option<String>,
+}
+
+/// How a rebuild gets the new pins of its moved bases (`pins = …`). A build reads its
+/// checkout, and a pinned checkout names the old digest, so before an image is rebuilt
+/// every pin of its moved bases in its repository is rewritten and brought to where the
+/// build reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinMode {
+    /// `in-place`: written to the repository's working tree; a command trigger runs
+    /// there. The default for a `command` trigger.
+    InPlace,
+    /// `commit`: committed on the repository's branch and pushed to `origin`; the
+    /// trigger is told the commit. The default for `push` and the remote triggers.
+    Commit,
+    /// `pull-request`: proposed in a pull request (the `pr` trigger, and only it).
+    PullRequest,
+    /// `none`: no file is changed; the trigger is told the new digest and must use it.
+    Leave,
+}
+
+impl PinMode {
+    /// As the config writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PinMode::InPlace => "in-place",
+            PinMode::Commit => "commit",
+            PinMode::PullRequest => "pull-request",
+            PinMode::Leave => "none",
+        }
+    }
+
+    fn parse(text: &str) -> Result<PinMode, String> {
+        match text {
+            "in-place" => Ok(PinMode::InPlace),
+            "commit" => Ok(PinMode::Commit),
+            "pull-request" => Ok(PinMode::PullRequest),
+            "none" => Ok(PinMode::Leave),
+            other => Err(format!(
+                "{other:?}: expected \"in-place\", \"commit\", \"pull-request\" or \"none\""
+            )),
+        }
+    }
+
+    /// The mode for an image whose settings say `explicit` (image, else repository,
+    /// else workspace) and which is rebuilt by `trigger`. A `pr` trigger proposes and a
+    /// `push` trigger commits whatever else is said; a contradiction is an error.
+    pub fn effective(
+        explicit: Option<PinMode>,
+        trigger: Option<&Trigger>,
+    ) -> Result<PinMode, String> {
+        let implied = match trigger {
+            Some(Trigger::PullRequest { .. }) => Some(PinMode::PullRequest),
+            Some(Trigger::Push) => Some(PinMode::Commit),
+            _ => None,
+        };
+        match (explicit, implied) {
+            (Some(said), Some(needed)) if said != needed => Err(format!(
+                "pins = \"{}\" cannot go with a {} trigger, which needs pins = \"{}\"",
+                said.as_str(),
+                trigger.map_or("", Trigger::kind),
+                needed.as_str()
+            )),
+            (_, Some(needed)) => Ok(needed),
+            (Some(PinMode::PullRequest), None) => Err(
+                "pins = \"pull-request\" needs the pr trigger (trigger = { kind = \"pr\" })"
+                    .to_owned(),
+            ),
+            (Some(said), None) => Ok(said),
+            (None, None) => Ok(match trigger {
+                Some(Trigger::Command { .. }) | None => PinMode::InPlace,
+                Some(_) => PinMode::Commit,
+            }),
+        }
+    }
+}
+
+/// One build argument of an image, and where its value is written in `strata.toml` (so
+/// a pin it holds can be rewritten there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildArg {
+    pub value: String,
+    /// The value's exact bytes in the config file; `None` when the file writes it in a
+    /// form a splice cannot reproduce (escapes, a multi-line string).
+    pub span: Option<Range<usize>>,
 }
 
 /// Where a repository's files are.
@@ -113,7 +210,14 @@ pub struct ImageSpec {
     pub dockerfile: Option<String>,
     /// The Dockerfile stage built, when not the last.
     pub target: Option<String>,
+    /// The platform it is built for (`--platform`), when not the workspace's.
+    pub platform: Option<String>,
+    /// Its build arguments (`--build-arg NAME=value`): its bases are read with them, and
+    /// its trigger is told them.
+    pub build_args: BTreeMap<String, BuildArg>,
     pub trigger: Option<Trigger>,
+    /// How its rebuilds get their new pins (`None`: its repository's or workspace's say).
+    pub pins: Option<PinMode>,
 }
 
 /// `[workspace.cascade]`.
@@ -149,6 +253,7 @@ pub(super) struct RawWorkspace {
     #[serde(default)]
     cascade: RawCascade,
     trigger: Option<RawTrigger>,
+    pins: Option<String>,
     #[serde(default)]
     repository: Vec<RawRepository>,
     #[serde(default)]
@@ -173,6 +278,8 @@ struct RawRepository {
     rev: Option<String>,
     produces: Option<String>,
     trigger: Option<RawTrigger>,
+    pins: Option<String>,
+    branch: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -182,7 +289,11 @@ struct RawImage {
     repository: Option<String>,
     dockerfile: Option<String>,
     target: Option<String>,
+    platform: Option<String>,
+    #[serde(default)]
+    build_args: BTreeMap<String, toml::Spanned<String>>,
     trigger: Option<RawTrigger>,
+    pins: Option<String>,
 }
 
 /// Builds a [`ConfigError`] for `key` in `file`.
@@ -199,7 +310,12 @@ pub(super) fn error(
 }
 
 /// Validates `[workspace]` (absent: the defaults, with the config's directory as base).
-pub(super) fn validate(raw: Option<RawWorkspace>, file: &Path) -> Result<Workspace, ConfigError> {
+/// `text` is the whole config file (for the spans of values strata may rewrite).
+pub(super) fn validate(
+    raw: Option<RawWorkspace>,
+    file: &Path,
+    text: &str,
+) -> Result<Workspace, ConfigError> {
     let base_dir = file
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -207,20 +323,15 @@ pub(super) fn validate(raw: Option<RawWorkspace>, file: &Path) -> Result<Workspa
     let Some(raw) = raw else {
         return Ok(Workspace {
             base_dir,
+            config_file: Some(file.to_path_buf()),
             ..Workspace::default()
         });
     };
     let platform = match raw.platform {
         None => Workspace::default().platform,
-        Some(p) if p.split('/').count() >= 2 && !p.contains(char::is_whitespace) => p,
-        Some(p) => {
-            return Err(error(
-                file,
-                "workspace.platform",
-                format!("{p:?} is not os/arch"),
-            ));
-        }
+        Some(p) => check_platform(&p).map_err(|m| error(file, "workspace.platform", m))?,
     };
+    let pins = pin_mode(raw.pins.as_deref(), file, "workspace.pins")?;
     let follow = match raw.follow.as_deref() {
         None | Some("final-stage") => EdgeFilter::FinalStage,
         Some("all") => EdgeFilter::All,
@@ -248,7 +359,7 @@ pub(super) fn validate(raw: Option<RawWorkspace>, file: &Path) -> Result<Workspa
     let mut images = Vec::new();
     for (at, image) in raw.image.into_iter().enumerate() {
         let key = format!("workspace.image[{at}]");
-        let spec = validate_image(image, file, &key)?;
+        let spec = validate_image(image, file, &key, text)?;
         if let Some(name) = &spec.repository
             && !repositories.iter().any(|r| &r.name == name)
         {
@@ -258,15 +369,36 @@ pub(super) fn validate(raw: Option<RawWorkspace>, file: &Path) -> Result<Workspa
     }
     Ok(Workspace {
         declared: true,
+        config_file: Some(file.to_path_buf()),
         clone_dir: raw.clone_dir.map(|d| base_dir.join(d)),
         base_dir,
         repositories,
         images,
         trigger,
+        pins,
         platform,
         follow,
         cascade: validate_cascade(raw.cascade, file)?,
     })
+}
+
+/// `os/arch[/variant]`.
+fn check_platform(text: &str) -> Result<String, String> {
+    let parts = text.split('/').count();
+    if (2..=3).contains(&parts)
+        && !text.contains(char::is_whitespace)
+        && text.split('/').all(|p| !p.is_empty())
+    {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("{text:?} is not os/arch[/variant]"))
+    }
+}
+
+fn pin_mode(raw: Option<&str>, file: &Path, key: &str) -> Result<Option<PinMode>, ConfigError> {
+    raw.map(PinMode::parse)
+        .transpose()
+        .map_err(|m| error(file, key, m))
 }
 
 fn validate_repository(
@@ -299,11 +431,30 @@ fn validate_repository(
         .trigger
         .map(|t| t.validate(file, &format!("{key}.trigger")))
         .transpose()?;
+    let pins = pin_mode(raw.pins.as_deref(), file, &format!("{key}.pins"))?;
+    if let Err(message) = PinMode::effective(pins, trigger.as_ref())
+        && pins.is_some()
+        && trigger.is_some()
+    {
+        return Err(error(file, format!("{key}.pins"), message));
+    }
+    let branch = match raw.branch {
+        Some(b) if b.trim().is_empty() || b.contains(char::is_whitespace) => {
+            return Err(error(
+                file,
+                format!("{key}.branch"),
+                format!("{b:?} is not a branch name"),
+            ));
+        }
+        other => other.map(|b| b.trim_start_matches("refs/heads/").to_owned()),
+    };
     Ok(RepositorySpec {
         name,
         source,
         produces: raw.produces,
         trigger,
+        pins,
+        branch,
     })
 }
 
@@ -336,7 +487,12 @@ pub fn expand_rule(rule: &str, dir: &str, repo: &str) -> String {
         .replace("{repo}", &repo.to_ascii_lowercase())
 }
 
-fn validate_image(raw: RawImage, file: &Path, key: &str) -> Result<ImageSpec, ConfigError> {
+fn validate_image(
+    raw: RawImage,
+    file: &Path,
+    key: &str,
+    text: &str,
+) -> Result<ImageSpec, ConfigError> {
     let image = ImageRef::parse(&raw.name)
         .map_err(|e| error(file, format!("{key}.name"), e.to_string()))?;
     let trigger = raw
@@ -346,13 +502,56 @@ fn validate_image(raw: RawImage, file: &Path, key: &str) -> Result<ImageSpec, Co
     if raw.dockerfile.is_some() && raw.repository.is_none() {
         return Err(error(file, key, "`dockerfile` needs `repository`"));
     }
+    let platform = raw
+        .platform
+        .map(|p| check_platform(&p))
+        .transpose()
+        .map_err(|m| error(file, format!("{key}.platform"), m))?;
+    let pins = pin_mode(raw.pins.as_deref(), file, &format!("{key}.pins"))?;
+    if let (Some(_), Some(trigger)) = (pins, &trigger)
+        && let Err(message) = PinMode::effective(pins, Some(trigger))
+    {
+        return Err(error(file, format!("{key}.pins"), message));
+    }
+    let mut build_args = BTreeMap::new();
+    for (name, value) in raw.build_args {
+        if name.is_empty() || name.contains(['=', ' ', '\t', '\n']) {
+            let message = format!("{name:?} is not a build argument name");
+            return Err(error(file, format!("{key}.build_args"), message));
+        }
+        let span = value.span();
+        build_args.insert(
+            name,
+            BuildArg {
+                span: inner_span(text, span, value.get_ref()),
+                value: value.into_inner(),
+            },
+        );
+    }
     Ok(ImageSpec {
         image,
         repository: raw.repository,
         dockerfile: raw.dockerfile,
         target: raw.target.map(|t| t.to_ascii_lowercase()),
+        platform,
+        build_args,
         trigger,
+        pins,
     })
+}
+
+/// The bytes of a one-line TOML string's value inside its quotes, when they are exactly
+/// `value` (no escapes): what a splice may replace.
+fn inner_span(text: &str, span: Range<usize>, value: &str) -> Option<Range<usize>> {
+    let written = text.get(span.clone())?;
+    let quote = written.chars().next()?;
+    let one_line = matches!(quote, '"' | '\'')
+        && written.len() >= 2
+        && written.ends_with(quote)
+        && !written.starts_with("\"\"\"")
+        && !written.starts_with("'''");
+    let inner = span.start + 1..span.end - 1;
+    (one_line && text.get(inner.clone()) == Some(value)).then_some(inner)
 }
 
 fn validate_cascade(raw: RawCascade, file: &Path) -> Result<CascadeSettings, ConfigError> {

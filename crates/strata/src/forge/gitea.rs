@@ -8,8 +8,9 @@ use serde_json::json;
 
 use super::http::Api;
 use super::{
-    Forge, ForgeConfig, ForgeError, ForgeFuture, ForgeKind, NewPullRequest, OpenOutcome, Opened,
-    PullRequest, PullRequestState, adopt_existing, is_duplicate, owner_and_name,
+    AutoMerge, Forge, ForgeConfig, ForgeError, ForgeFuture, ForgeKind, MergeMethod, NewPullRequest,
+    OpenOutcome, Opened, PullRequest, PullRequestState, adopt_existing, is_duplicate,
+    owner_and_name,
 };
 
 /// Gitea's default and usual maximum page size (`MAX_RESPONSE_ITEMS`).
@@ -156,6 +157,32 @@ impl Gitea {
         Ok(pull.into_pull_request())
     }
 
+    /// `POST …/pulls/:index/merge` with `merge_when_checks_succeed`: Gitea schedules the
+    /// merge until the checks pass, or merges at once when none are pending. The answer
+    /// has no body, so the pull request is read back to tell which.
+    async fn auto_merge(
+        &self,
+        repo: &str,
+        number: u64,
+        method: Option<MergeMethod>,
+    ) -> Result<AutoMerge, ForgeError> {
+        let (owner, name) = owner_and_name(ForgeKind::Gitea, repo)?;
+        let index = number.to_string();
+        let url = self
+            .api
+            .url(&["repos", owner, name, "pulls", &index, "merge"], &[]);
+        let how = method.unwrap_or(MergeMethod::Merge).as_str();
+        let body = json!({ "Do": how, "merge_when_checks_succeed": true });
+        self.api.send(Method::POST, url, Some(&body)).await?;
+        let url = self.api.url(&["repos", owner, name, "pulls", &index], &[]);
+        let pull: Pull = self.api.json(Method::GET, url, None).await?;
+        Ok(if pull.merged {
+            AutoMerge::Merged
+        } else {
+            AutoMerge::Enabled
+        })
+    }
+
     async fn close(
         &self,
         repo: &str,
@@ -248,5 +275,14 @@ impl Forge for Gitea {
         comment: Option<&'a str>,
     ) -> ForgeFuture<'a, PullRequest> {
         Box::pin(self.close(repo, number, comment))
+    }
+
+    fn enable_auto_merge<'a>(
+        &'a self,
+        repo: &'a str,
+        number: u64,
+        method: Option<MergeMethod>,
+    ) -> ForgeFuture<'a, AutoMerge> {
+        Box::pin(self.auto_merge(repo, number, method))
     }
 }

@@ -9,8 +9,9 @@ use serde_json::json;
 
 use super::http::Api;
 use super::{
-    Forge, ForgeConfig, ForgeError, ForgeFuture, ForgeKind, NewPullRequest, OpenOutcome, Opened,
-    PullRequest, PullRequestState, adopt_existing, is_duplicate, owner_and_name,
+    AutoMerge, Forge, ForgeConfig, ForgeError, ForgeFuture, ForgeKind, MergeMethod, NewPullRequest,
+    OpenOutcome, Opened, PullRequest, PullRequestState, adopt_existing, is_duplicate,
+    owner_and_name,
 };
 
 /// The REST API version we were written against.
@@ -171,6 +172,80 @@ impl GitHub {
     }
 }
 
+/// GraphQL's `enablePullRequestAutoMerge`: merge once the required checks pass.
+const ENABLE_AUTO_MERGE: &str = "mutation($id: ID!, $method: PullRequestMergeMethod) { \
+     enablePullRequestAutoMerge(input: {pullRequestId: $id, mergeMethod: $method}) { \
+     pullRequest { number } } }";
+
+/// The pull request fields auto-merge needs.
+#[derive(Debug, Deserialize)]
+struct PullNode {
+    node_id: String,
+}
+
+impl GitHub {
+    /// Auto-merge through GraphQL (REST has no endpoint for it). A pull request that is
+    /// already mergeable ("clean status": no required checks, or all passed) cannot get
+    /// auto-merge; GitHub would merge it right away, so it is merged through REST.
+    async fn auto_merge(
+        &self,
+        repo: &str,
+        number: u64,
+        method: Option<MergeMethod>,
+    ) -> Result<AutoMerge, ForgeError> {
+        let (owner, name) = owner_and_name(ForgeKind::GitHub, repo)?;
+        let index = number.to_string();
+        let url = self.api.url(&["repos", owner, name, "pulls", &index], &[]);
+        let pull: PullNode = self.api.json(Method::GET, url, None).await?;
+        let mut variables = json!({ "id": pull.node_id });
+        if let Some(method) = method {
+            variables["method"] = json!(method.as_str().to_ascii_uppercase());
+        }
+        let body = json!({ "query": ENABLE_AUTO_MERGE, "variables": variables });
+        let graphql = self.graphql_url();
+        let endpoint = format!("POST {graphql}");
+        let answer: serde_json::Value = self.api.json(Method::POST, graphql, Some(&body)).await?;
+        let Some(errors) = answer.get("errors").and_then(|e| e.as_array()) else {
+            return Ok(AutoMerge::Enabled);
+        };
+        let message = errors
+            .iter()
+            .filter_map(|e| e.get("message").and_then(|m| m.as_str()))
+            .collect::<Vec<_>>()
+            .join("; ");
+        if message.to_ascii_lowercase().contains("clean status") {
+            let url = self
+                .api
+                .url(&["repos", owner, name, "pulls", &index, "merge"], &[]);
+            let mut merge = json!({});
+            if let Some(method) = method {
+                merge["merge_method"] = json!(method.as_str());
+            }
+            self.api.send(Method::PUT, url, Some(&merge)).await?;
+            return Ok(AutoMerge::Merged);
+        }
+        Err(ForgeError::Rejected {
+            forge: ForgeKind::GitHub,
+            endpoint,
+            status: 200,
+            message: format!("{message} (auto-merge must be allowed in the repository's settings)"),
+        })
+    }
+
+    /// `https://api.github.com/graphql`, or `https://host/api/graphql` for an Enterprise
+    /// Server whose REST root is `https://host/api/v3`.
+    fn graphql_url(&self) -> url::Url {
+        let rest = self.api.url(&[], &[]);
+        let path = rest.path().trim_end_matches('/');
+        let mut url = rest.clone();
+        match path.strip_suffix("/v3") {
+            Some(api) if api.ends_with("/api") => url.set_path(&format!("{api}/graphql")),
+            _ => url.set_path(&format!("{path}/graphql")),
+        }
+        url
+    }
+}
+
 impl Pull {
     fn into_pull_request(self) -> PullRequest {
         let state = match (self.state.as_str(), self.merged_at) {
@@ -245,5 +320,14 @@ impl Forge for GitHub {
         comment: Option<&'a str>,
     ) -> ForgeFuture<'a, PullRequest> {
         Box::pin(self.close(repo, number, comment))
+    }
+
+    fn enable_auto_merge<'a>(
+        &'a self,
+        repo: &'a str,
+        number: u64,
+        method: Option<MergeMethod>,
+    ) -> ForgeFuture<'a, AutoMerge> {
+        Box::pin(self.auto_merge(repo, number, method))
     }
 }

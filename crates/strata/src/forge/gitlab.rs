@@ -9,8 +9,8 @@ use serde_json::json;
 
 use super::http::Api;
 use super::{
-    Forge, ForgeConfig, ForgeError, ForgeFuture, ForgeKind, NewPullRequest, OpenOutcome, Opened,
-    PullRequest, PullRequestState, adopt_existing, is_duplicate,
+    AutoMerge, Forge, ForgeConfig, ForgeError, ForgeFuture, ForgeKind, MergeMethod, NewPullRequest,
+    OpenOutcome, Opened, PullRequest, PullRequestState, adopt_existing, is_duplicate,
 };
 
 /// A GitLab client.
@@ -138,6 +138,36 @@ impl GitLab {
         Ok(updated.into_pull_request())
     }
 
+    /// `PUT …/merge_requests/:iid/merge` with `merge_when_pipeline_succeeds` (and its newer
+    /// name `auto_merge`): merged when the pipeline succeeds, or at once when there is no
+    /// pipeline to wait for. GitLab squashes on request; how it merges otherwise is the
+    /// project's setting.
+    async fn auto_merge(
+        &self,
+        repo: &str,
+        iid: u64,
+        method: Option<MergeMethod>,
+    ) -> Result<AutoMerge, ForgeError> {
+        let number = iid.to_string();
+        let segments = [
+            "projects",
+            project(repo)?,
+            "merge_requests",
+            &number,
+            "merge",
+        ];
+        let url = self.api.url(&segments, &[]);
+        let mut body = json!({ "merge_when_pipeline_succeeds": true, "auto_merge": true });
+        if let Some(method) = method {
+            body["squash"] = json!(method == MergeMethod::Squash);
+        }
+        let answer: MergeRequest = self.api.json(Method::PUT, url, Some(&body)).await?;
+        Ok(match answer.state.as_str() {
+            "merged" => AutoMerge::Merged,
+            _ => AutoMerge::Enabled,
+        })
+    }
+
     async fn close(
         &self,
         repo: &str,
@@ -253,5 +283,14 @@ impl Forge for GitLab {
         comment: Option<&'a str>,
     ) -> ForgeFuture<'a, PullRequest> {
         Box::pin(self.close(repo, number, comment))
+    }
+
+    fn enable_auto_merge<'a>(
+        &'a self,
+        repo: &'a str,
+        number: u64,
+        method: Option<MergeMethod>,
+    ) -> ForgeFuture<'a, AutoMerge> {
+        Box::pin(self.auto_merge(repo, number, method))
     }
 }

@@ -82,6 +82,35 @@ impl fmt::Display for ForgeKind {
     }
 }
 
+/// How a pull request is merged (GitHub's merge methods; GitLab squashes or not, and
+/// rebases only as the project is set up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeMethod {
+    Merge,
+    Squash,
+    Rebase,
+}
+
+impl MergeMethod {
+    /// As configs and forges write it: `merge`, `squash`, `rebase`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MergeMethod::Merge => "merge",
+            MergeMethod::Squash => "squash",
+            MergeMethod::Rebase => "rebase",
+        }
+    }
+}
+
+/// What [`Forge::enable_auto_merge`] achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutoMerge {
+    /// The forge merges it once its checks pass.
+    Enabled,
+    /// Nothing was left to wait for (no required checks, or all passed): merged now.
+    Merged,
+}
+
 /// Where a pull request stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PullRequestState {
@@ -199,6 +228,18 @@ pub trait Forge: Send + Sync + fmt::Debug {
         number: u64,
         comment: Option<&'a str>,
     ) -> ForgeFuture<'a, PullRequest>;
+
+    /// Turns on the forge's auto-merge for pull request `number`: it is merged (with
+    /// `method`, else the forge's default) once its required checks pass. GitHub's
+    /// `enablePullRequestAutoMerge`, GitLab's merge when the pipeline succeeds, Gitea's
+    /// merge when checks succeed. When nothing is left to wait for, the forge merges at
+    /// once ([`AutoMerge::Merged`]).
+    fn enable_auto_merge<'a>(
+        &'a self,
+        repo: &'a str,
+        number: u64,
+        method: Option<MergeMethod>,
+    ) -> ForgeFuture<'a, AutoMerge>;
 }
 
 /// Builds the client `config.kind` names.

@@ -4,7 +4,7 @@
 //! a repository's `produces` naming rule for files named `Dockerfile`/`Containerfile`.
 //! Reads the repositories' files; no registry.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
 
 use strata_core::graph::{ImageRef, Producer};
@@ -12,9 +12,9 @@ use strata_core::graph::{ImageRef, Producer};
 use super::compose;
 use super::dockerfile::{self, BaseUse};
 use super::source::Checkout;
-use crate::config::workspace::{Trigger, Workspace, expand_rule};
+use crate::config::workspace::{BuildArg, ImageSpec, PinMode, Trigger, Workspace, expand_rule};
 use crate::discover::{Filters, Kind, SourceFile, discover};
-use crate::scan::{FileScan, ScanOptions, scan, scan_file};
+use crate::scan::{FileScan, ScanOptions, compose_vars, extract_text, scan, scan_file};
 
 /// One image a workspace build produces.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +28,47 @@ pub struct Produced {
     /// What its Dockerfile builds on, final-stage base first.
     pub bases: Vec<BaseUse>,
     pub trigger: Option<Trigger>,
+    /// How it is built beyond its Dockerfile.
+    pub how: How,
+}
+
+/// The settings an image is built with, as its declaration gives them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct How {
+    /// `--platform`, when not the workspace's.
+    pub platform: Option<String>,
+    /// `--build-arg`s (from `[[workspace.image]]` or compose `build.args`).
+    pub build_args: BTreeMap<String, BuildArg>,
+    /// The image's own `pins` setting.
+    pub pins: Option<PinMode>,
+}
+
+impl How {
+    fn of(spec: &ImageSpec) -> How {
+        How {
+            platform: spec.platform.clone(),
+            build_args: spec.build_args.clone(),
+            pins: spec.pins,
+        }
+    }
+
+    /// `opts` with this image's platform and build arguments.
+    fn scan_options(&self, opts: &ScanOptions) -> ScanOptions {
+        let mut own = opts.clone();
+        if let Some(platform) = &self.platform {
+            own.dockerfile.platform = Some(platform.clone());
+        }
+        for (name, arg) in &self.build_args {
+            own.dockerfile
+                .build_args
+                .insert(name.clone(), arg.value.clone());
+        }
+        own
+    }
+
+    fn is_default(&self) -> bool {
+        self.platform.is_none() && self.build_args.is_empty()
+    }
 }
 
 /// Everything read from the files.
@@ -81,17 +122,23 @@ fn read_checkout(
     };
     // Dockerfiles that already have an owner; the naming rule covers the rest.
     let mut claimed: BTreeSet<PathBuf> = BTreeSet::new();
-    let add =
-        |out: &mut Declared, image: ImageRef, producer: Producer, dockerfile: &str, bases, t| {
-            out.produced.push(Produced {
-                image,
-                producer,
-                dockerfile: dockerfile.to_owned(),
-                dir: checkout.dir.clone(),
-                bases,
-                trigger: t,
-            });
-        };
+    let add = |out: &mut Declared,
+               image: ImageRef,
+               producer: Producer,
+               dockerfile: &str,
+               bases,
+               t,
+               how: How| {
+        out.produced.push(Produced {
+            image,
+            producer,
+            dockerfile: dockerfile.to_owned(),
+            dir: checkout.dir.clone(),
+            bases,
+            trigger: t,
+            how,
+        });
+    };
     for spec in workspace
         .images
         .iter()
@@ -101,15 +148,16 @@ fn read_checkout(
             continue;
         };
         let full = normalize(&checkout.dir.join(path));
-        let Some(bases) = bases_of(
-            &full,
-            path,
-            &by_path,
+        let how = How::of(spec);
+        let read = Read {
+            full: &full,
+            shown: path,
+            by_path: &by_path,
             opts,
-            spec.target.as_deref(),
-            out,
-            &checkout.name,
-        ) else {
+            how: &how,
+            repository: &checkout.name,
+        };
+        let Some(bases) = bases_of(&read, spec.target.as_deref(), out) else {
             continue;
         };
         claimed.insert(full);
@@ -122,6 +170,7 @@ fn read_checkout(
             path,
             bases,
             trigger(spec.trigger.as_ref()),
+            how,
         );
     }
     for s in scans.iter().filter(|s| s.file.kind == Kind::Dockerfile) {
@@ -145,39 +194,68 @@ fn read_checkout(
                 &s.file.display,
                 bases,
                 trigger(explicit),
+                How::default(),
             );
         }
     }
     for s in scans.iter().filter(|s| s.file.kind == Kind::Compose) {
-        let builds = match compose::builds(&s.text, &s.extraction) {
-            Ok(builds) => builds,
-            Err(e) => {
-                out.warnings
-                    .push(format!("{}/{}: {e}", checkout.name, s.file.display));
-                continue;
-            }
-        };
+        let vars = compose_vars(&s.file.path);
+        let (builds, warnings) =
+            match compose::builds(&s.text, &s.extraction, &|name| vars.get(name).cloned()) {
+                Ok(found) => found,
+                Err(e) => {
+                    out.warnings
+                        .push(format!("{}/{}: {e}", checkout.name, s.file.display));
+                    continue;
+                }
+            };
+        for warning in warnings {
+            out.warnings
+                .push(format!("{}/{}: {warning}", checkout.name, s.file.display));
+        }
         let compose_dir = Path::new(&s.file.display).parent().unwrap_or(Path::new(""));
         for build in builds {
             let relative = compose_dir.join(&build.context).join(&build.dockerfile);
             let full = normalize(&checkout.dir.join(&relative));
             let shown = normalize(&relative).to_string_lossy().replace('\\', "/");
-            let Some(bases) = bases_of(
-                &full,
-                &shown,
-                &by_path,
+            let how = How {
+                build_args: build
+                    .args
+                    .iter()
+                    .map(|(name, value)| {
+                        let arg = BuildArg {
+                            value: value.clone(),
+                            span: None,
+                        };
+                        (name.clone(), arg)
+                    })
+                    .collect(),
+                ..How::default()
+            };
+            let read = Read {
+                full: &full,
+                shown: &shown,
+                by_path: &by_path,
                 opts,
-                build.target.as_deref(),
-                out,
-                &checkout.name,
-            ) else {
+                how: &how,
+                repository: &checkout.name,
+            };
+            let Some(bases) = bases_of(&read, build.target.as_deref(), out) else {
                 continue;
             };
             claimed.insert(full);
             let mut producer = Producer::compose(&checkout.name, &s.file.display, &build.service);
             producer.target = build.target.clone();
             let explicit = explicit_trigger(workspace, &build.image);
-            add(out, build.image, producer, &shown, bases, trigger(explicit));
+            add(
+                out,
+                build.image,
+                producer,
+                &shown,
+                bases,
+                trigger(explicit),
+                how,
+            );
         }
     }
     let Some(rule) = checkout.spec.as_ref().and_then(|s| s.produces.as_deref()) else {
@@ -218,6 +296,7 @@ fn read_checkout(
             &s.file.display,
             bases,
             trigger(explicit),
+            How::default(),
         );
     }
 }
@@ -231,42 +310,56 @@ fn explicit_trigger<'w>(workspace: &'w Workspace, image: &ImageRef) -> Option<&'
         .and_then(|i| i.trigger.as_ref())
 }
 
-/// The bases of the Dockerfile at `full` (scanned already, or read now); `None` with a
-/// warning when it cannot be read.
-fn bases_of(
-    full: &Path,
-    shown: &str,
-    by_path: &HashMap<PathBuf, &FileScan>,
-    opts: &ScanOptions,
-    target: Option<&str>,
-    out: &mut Declared,
-    repository: &str,
-) -> Option<Vec<BaseUse>> {
-    let read;
-    let scanned = match by_path.get(full) {
-        Some(s) => *s,
+/// A Dockerfile to read for one image.
+struct Read<'a> {
+    /// Where it is.
+    full: &'a Path,
+    /// How messages name it (relative to the repository).
+    shown: &'a str,
+    /// What the scan of the repository already read.
+    by_path: &'a HashMap<PathBuf, &'a FileScan>,
+    opts: &'a ScanOptions,
+    /// The image's own platform and build arguments.
+    how: &'a How,
+    repository: &'a str,
+}
+
+/// The bases of the Dockerfile `read` names (scanned already, or read now), with the
+/// image's own platform and build arguments; `None` with a warning when it cannot be read.
+fn bases_of(read: &Read<'_>, target: Option<&str>, out: &mut Declared) -> Option<Vec<BaseUse>> {
+    let own = read.how.scan_options(read.opts);
+    let file = SourceFile {
+        path: read.full.to_path_buf(),
+        display: read.shown.to_owned(),
+        kind: Kind::Dockerfile,
+    };
+    let fresh;
+    let (scanned, with_own) = match read.by_path.get(read.full) {
+        Some(s) => (*s, read.how.is_default()),
         None => {
-            let file = SourceFile {
-                path: full.to_path_buf(),
-                display: shown.to_owned(),
-                kind: Kind::Dockerfile,
-            };
-            read = scan_file(&file, opts);
-            &read
+            fresh = scan_file(&file, &own);
+            (&fresh, true)
         }
     };
     if let Some(error) = scanned.extraction.errors.first()
         && scanned.text.is_empty()
     {
-        out.warnings
-            .push(format!("{repository}/{shown}: {}", error.message));
+        out.warnings.push(format!(
+            "{}/{}: {}",
+            read.repository, read.shown, error.message
+        ));
         return None;
     }
-    Some(dockerfile::bases(
-        &scanned.text,
-        &scanned.extraction,
-        target,
-    ))
+    if with_own {
+        return Some(dockerfile::bases(
+            &scanned.text,
+            &scanned.extraction,
+            target,
+        ));
+    }
+    // Read again with the image's own arguments: they choose its bases.
+    let extraction = extract_text(&file, &scanned.text, &own);
+    Some(dockerfile::bases(&scanned.text, &extraction, target))
 }
 
 /// `path` with `.` and `..` resolved lexically (no filesystem access).

@@ -25,10 +25,10 @@ use strata_core::graph::{Evidence, Graph, ImageRef, Node, Producer};
 use strata_core::reference::Digest;
 use time::OffsetDateTime;
 
-pub use declare::{Declared, Produced, declare};
+pub use declare::{Declared, How, Produced, declare};
 pub use published::Published;
 
-use crate::config::workspace::{Trigger, Workspace};
+use crate::config::workspace::{PinMode, RepositorySource, RepositorySpec, Trigger, Workspace};
 use crate::registry::{RegistryClient, TagKey};
 use crate::scan::ScanOptions;
 use crate::selection::host_platform;
@@ -43,6 +43,54 @@ pub struct Build {
     pub dir: PathBuf,
     /// `None`: no trigger configured (a cascade reports the image as failed).
     pub trigger: Option<Trigger>,
+    /// How its rebuild gets the new pins of its moved bases; `Err`: its settings
+    /// contradict each other (the cascade fails the image with this message).
+    pub pins: Result<PinMode, String>,
+    /// The branch `pins = "commit"` commits to; `None`: the one checked out.
+    pub branch: Option<String>,
+    /// Its Dockerfile, relative to the repository (`None`: no Dockerfile in reach).
+    pub dockerfile: Option<String>,
+    /// The stage built, when not the last.
+    pub target: Option<String>,
+    /// Its platform and build arguments beyond the Dockerfile's.
+    pub how: How,
+    /// The `strata.toml` its build arguments are written in (where their pins live).
+    pub config_file: Option<PathBuf>,
+}
+
+impl Build {
+    /// The build with `trigger` for an image of `repository` at `dir`, its settings taken
+    /// from the repository spec (`pins`, `branch`) and the workspace.
+    fn new(
+        workspace: &Workspace,
+        spec: Option<&RepositorySpec>,
+        repository: String,
+        dir: PathBuf,
+        trigger: Option<Trigger>,
+        how: How,
+    ) -> Build {
+        let explicit = how
+            .pins
+            .or_else(|| spec.and_then(|s| s.pins))
+            .or(workspace.pins);
+        let branch = spec.and_then(|s| {
+            s.branch.clone().or_else(|| match &s.source {
+                RepositorySource::Git { rev, .. } => rev.clone(),
+                RepositorySource::Local(_) => None,
+            })
+        });
+        Build {
+            repository,
+            dir,
+            pins: PinMode::effective(explicit, trigger.as_ref()),
+            trigger,
+            branch,
+            dockerfile: None,
+            target: None,
+            how,
+            config_file: workspace.config_file.clone(),
+        }
+    }
 }
 
 /// The workspace's image graph and everything learnt while building it.
@@ -106,11 +154,21 @@ fn assemble(
                 .graph
                 .add_edge(&base.image, &produced.image, base.kind, evidence);
         }
-        hierarchy.builds.entry(produced.image).or_insert(Build {
-            repository: produced.producer.repository,
-            dir: produced.dir,
-            trigger: produced.trigger,
-        });
+        let spec = workspace
+            .repositories
+            .iter()
+            .find(|r| r.name == produced.producer.repository);
+        let mut build = Build::new(
+            workspace,
+            spec,
+            produced.producer.repository.clone(),
+            produced.dir,
+            produced.trigger,
+            produced.how,
+        );
+        build.dockerfile = Some(produced.dockerfile);
+        build.target = produced.producer.target.clone();
+        hierarchy.builds.entry(produced.image).or_insert(build);
     }
     for spec in workspace.images.iter().filter(|i| i.dockerfile.is_none()) {
         if hierarchy.builds.contains_key(&spec.image) {
@@ -128,14 +186,17 @@ fn assemble(
                     .iter()
                     .find(|c| Some(&c.name) == spec.repository.as_ref())
                     .map_or_else(|| workspace.base_dir.clone(), |c| c.dir.clone());
-                hierarchy.builds.insert(
-                    spec.image.clone(),
-                    Build {
-                        repository: repository.clone(),
-                        dir,
-                        trigger,
-                    },
-                );
+                let repo_spec = workspace
+                    .repositories
+                    .iter()
+                    .find(|r| Some(&r.name) == spec.repository.as_ref());
+                let how = How {
+                    platform: spec.platform.clone(),
+                    build_args: spec.build_args.clone(),
+                    pins: spec.pins,
+                };
+                let build = Build::new(workspace, repo_spec, repository.clone(), dir, trigger, how);
+                hierarchy.builds.insert(spec.image.clone(), build);
                 Node::managed(spec.image.clone(), Producer::dockerfile(repository, ""))
             }
         };

@@ -11,6 +11,7 @@ use anyhow::{Context, Result, bail};
 use strata_core::graph::{EdgeFilter, ImageRef, PlanError};
 use time::OffsetDateTime;
 
+use super::deliver::Deliverer;
 use super::report::{NodeReport, Report, Status};
 use super::runner::{Inputs, Runner, Slot, blank};
 use super::trigger;
@@ -18,7 +19,7 @@ use crate::config::workspace::{Trigger, Workspace};
 use crate::hierarchy::published::{self, Published};
 use crate::hierarchy::{self, Hierarchy};
 use crate::registry::RegistryClient;
-use crate::state::{CascadeRun, NewCascade, NewNode, NodeState, RunOutcome, State};
+use crate::state::{CascadeRun, NewCascade, NewNode, NodeState, OpenedCascade, RunOutcome, State};
 
 /// Message prefix of a node skipped because it was already on its new base.
 pub(super) const UP_TO_DATE: &str = "already built on";
@@ -71,18 +72,25 @@ pub async fn run(
     let mut settings = workspace.cascade.clone();
     settings.parallel = options.parallel.unwrap_or(settings.parallel).max(1);
     settings.timeout = options.timeout.unwrap_or(settings.timeout);
-    let (run, resumed) =
-        start_or_resume(hierarchy, root, &plan, &root_now, workspace.follow, state).await?;
+    let opened = open(hierarchy, root, &plan, &root_now, workspace.follow, state).await?;
+    let (run, resumed) = (opened.run, opened.resumed);
     let runner = Runner {
         client: client.clone(),
         state: state.clone(),
         settings,
         platform: workspace.platform.clone(),
-        triggers: trigger::Context::new(state.clone(), client.clone(), workspace.platform.clone())
-            .map_err(anyhow::Error::msg)?,
+        triggers: trigger::Context::new().map_err(anyhow::Error::msg)?,
+        deliverer: Deliverer::new(state.clone(), client.clone(), &workspace.platform),
         run: run.id,
+        root: root.clone(),
         quiet: options.quiet,
     };
+    for cancelled in &opened.cancelled {
+        runner.say(&format!(
+            "cascade {cancelled} from {} was for an older digest: cancelled, this one covers it",
+            root.familiar()
+        ));
+    }
     if resumed {
         runner.say(&format!(
             "resuming cascade {} from {}",
@@ -106,7 +114,7 @@ pub async fn run(
     };
     let finished = tokio::select! {
         reports = runner.run(&inputs, slots, reports) => Some(reports),
-        _ = tokio::signal::ctrl_c() => None,
+        () = interrupted() => None,
     };
     let Some(reports) = finished else {
         release_interrupted(&runner, hierarchy).await;
@@ -151,35 +159,15 @@ pub async fn run(
 }
 
 /// The running cascade for `root` at its current digest, or a new one (cancelling runs
-/// for older digests). `true` when resumed.
-async fn start_or_resume(
+/// for older digests), in one transaction of the state database.
+async fn open(
     hierarchy: &Hierarchy,
     root: &ImageRef,
     plan: &strata_core::graph::Plan,
     root_now: &Published,
     follow: EdgeFilter,
     state: &State,
-) -> Result<(CascadeRun, bool)> {
-    let key = root.to_string();
-    let now = OffsetDateTime::now_utc();
-    let mut found = None;
-    for run in state
-        .running_cascades()
-        .await?
-        .into_iter()
-        .filter(|r| r.root_image == key)
-    {
-        if found.is_none() && run.new_root_digest == root_now.digest {
-            found = Some(run);
-        } else {
-            state
-                .finish_cascade(run.id, RunOutcome::Cancelled, now)
-                .await?;
-        }
-    }
-    if let Some(run) = found {
-        return Ok((run, true));
-    }
+) -> Result<OpenedCascade> {
     // The digest the images below were built on, when one differs from today's.
     let old = hierarchy
         .graph
@@ -200,12 +188,30 @@ async fn start_or_resume(
         })
         .collect();
     let cascade = NewCascade {
-        root_image: key,
+        root_image: root.to_string(),
         old_root_digest: old,
         new_root_digest: root_now.digest.clone(),
         nodes,
     };
-    Ok((state.start_cascade(&cascade, now).await?, false))
+    Ok(state
+        .open_cascade(&cascade, OffsetDateTime::now_utc())
+        .await?)
+}
+
+/// Resolves on Ctrl-C (`SIGINT`) or `SIGTERM`: both mean stop, keeping the cascade open.
+async fn interrupted() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
 }
 
 /// Slots and report lines from what the database recorded for `run`.
@@ -292,7 +298,7 @@ async fn release_interrupted(runner: &Runner, hierarchy: &Hierarchy) {
             .iter()
             .find(|(image, _)| image.to_string() == node.image)
             .and_then(|(_, b)| b.trigger.as_ref())
-            .is_some_and(|t| matches!(t, Trigger::Command { .. }));
+            .is_some_and(Trigger::is_local);
         if !local {
             continue;
         }

@@ -5,8 +5,10 @@
 //!
 //! - [`cascade::run_from`]: the whole thing for one root (what `update` calls);
 //!   [`cascade::run`] over a hierarchy already built (what `strata cascade` calls).
-//! - `trigger`: commands, webhooks, GitHub and GitLab dispatches; `pull_request`: the
-//!   `pr` trigger, which runs `crate::update` in the image's repository.
+//! - `deliver`: before a rebuild, every pin of its moved bases in its repository is
+//!   rewritten and brought to where its build reads it (the working tree, a pushed
+//!   commit, or a pull request: `pull_request`, through `crate::update`).
+//! - `trigger`: commands, webhooks, GitHub and GitLab dispatches, each told the `request`.
 //! - `plan`: what a dry run prints.
 //! - `wait`: polling the registry until an image is out on its new base.
 //!
@@ -14,9 +16,11 @@
 //! core graph's [`Plan`](strata_core::graph::Plan).
 
 pub mod cascade;
+pub mod deliver;
 pub mod plan;
 pub mod pull_request;
 pub mod report;
+pub mod request;
 mod runner;
 pub mod trigger;
 pub mod wait;

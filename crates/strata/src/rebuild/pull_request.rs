@@ -1,18 +1,15 @@
-//! act stage, the `pr` rebuild trigger: proposes the image's new base in the image's own
-//! repository — the pin of the base rewritten to the base's new digest, committed on
+//! act stage, `pins = "pull-request"` (the `pr` trigger): proposes a moved base's new
+//! digest in the image's own repository — every pin of the base rewritten, committed on
 //! the `strata/<image>-<tag>` branch, pushed, and the pull request opened or updated —
-//! through `crate::update::base`. Merging it and the CI build that follows are the
-//! repository's business: the cascade only waits for the new image, as for any trigger.
+//! through `crate::update::base`; with `auto_merge`, the forge's auto-merge is turned on
+//! so the repository's CI merges and publishes with nobody in the loop. Merging and the
+//! build that follows are the repository's: the cascade only waits for the new image.
 
 use std::path::Path;
 
-use strata_core::graph::ImageRef;
-use strata_core::reference::Digest;
-
-use super::trigger::{Context, Request};
-use crate::forge::{ForgeKind, OpenOutcome};
-use crate::scan::ScanOptions;
-use crate::selection::host_platform;
+use super::deliver::{Deliverer, Move};
+use super::wait::short;
+use crate::forge::{AutoMerge, ForgeKind, MergeMethod, OpenOutcome};
 use crate::update::base::{BaseUpdate, propose_base};
 
 /// What the `pr` trigger is configured with.
@@ -21,45 +18,53 @@ pub struct Settings<'a> {
     pub forge: Option<ForgeKind>,
     pub repository: Option<&'a str>,
     pub labels: &'a [String],
+    /// Turn on auto-merge (with this method, `None`: the forge's default).
+    pub auto_merge: Option<Option<MergeMethod>>,
+    /// The branch pull requests go to (`None`: the one checked out).
+    pub branch: Option<&'a str>,
 }
 
-/// Opens or updates the pull request moving `request`'s base in the repository holding
-/// `dir`; returns a line saying what the forge now has.
+/// What the forge now has.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    /// For the progress line.
+    pub line: String,
+    /// The pull request's address (`None`: none was needed).
+    pub url: Option<String>,
+}
+
+/// Opens or updates the pull request moving `mv`'s base in the repository holding `dir`.
 pub async fn open(
     settings: Settings<'_>,
-    request: &Request,
+    mv: &Move,
     dir: &Path,
-    cx: &Context,
-) -> Result<String, String> {
+    deliverer: &Deliverer,
+) -> Result<Opened, String> {
     let fail = |message: String| format!("pr trigger: {message}");
-    let base = ImageRef::parse(&request.base_image).map_err(|e| fail(e.to_string()))?;
-    let to: Digest = request
-        .base_digest
-        .parse()
-        .map_err(|e| fail(format!("base digest {:?}: {e}", request.base_digest)))?;
-    let mut scan = ScanOptions::default();
-    scan.dockerfile.platform = Some(cx.platform.clone());
-    scan.dockerfile.build_platform = Some(host_platform());
     let update = BaseUpdate {
         dir,
-        base: &base,
-        to: &to,
+        base: &mv.base,
+        to: &mv.to,
         forge: settings.forge,
         repository: settings.repository,
         labels: settings.labels,
-        scan: &scan,
+        auto_merge: settings.auto_merge,
+        latest: true,
+        branch: settings.branch,
+        scan: &deliverer.scan,
     };
-    // One at a time: two images of one repository share the base's branch.
-    let _one = cx.proposing.lock().await;
-    let proposed = propose_base(&update, &cx.state, Some(&cx.registry))
+    let proposed = propose_base(&update, &deliverer.state, Some(&deliverer.registry))
         .await
         .map_err(|e| fail(format!("{e:#}")))?;
     let Some(outcome) = proposed else {
-        return Ok(format!(
-            "its repository already pins {} at {}",
-            base.familiar(),
-            super::wait::short(&to)
-        ));
+        return Ok(Opened {
+            line: format!(
+                "its repository already pins {} at {}",
+                mv.base.familiar(),
+                short(&mv.to)
+            ),
+            url: None,
+        });
     };
     let branch = &outcome.group.branch;
     Ok(match &outcome.pull_request {
@@ -69,11 +74,22 @@ pub async fn open(
                 OpenOutcome::Updated => "updated",
                 OpenOutcome::Unchanged => "already open",
             };
-            format!(
-                "pull request {} {done} ({branch}): {}",
-                pull.number, pull.url
-            )
+            let merge = match pull.auto_merge {
+                None => "",
+                Some(AutoMerge::Enabled) => ", auto-merge on",
+                Some(AutoMerge::Merged) => ", merged",
+            };
+            Opened {
+                line: format!(
+                    "pull request {} {done}{merge} ({branch}): {}",
+                    pull.number, pull.url
+                ),
+                url: Some(pull.url.clone()),
+            }
         }
-        None => format!("branch {branch} pushed"),
+        None => Opened {
+            line: format!("branch {branch} pushed"),
+            url: None,
+        },
     })
 }

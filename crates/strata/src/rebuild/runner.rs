@@ -5,7 +5,6 @@
 //! not blocked. A failure stops its own subtree ([`Plan::split`]), never its siblings.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
 use strata_core::graph::{EdgeKind, Graph, ImageRef, Plan};
 use time::OffsetDateTime;
@@ -13,10 +12,12 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::cascade::UP_TO_DATE;
+use super::deliver::{self, Delivered, Deliverer, Move};
 use super::report::{NodeReport, Status};
 use super::trigger::{self, Request};
-use super::wait::{self, Polling, short};
-use crate::config::workspace::{CascadeSettings, Trigger};
+use super::wait::{self, Base, Polling, short};
+use crate::config::workspace::CascadeSettings;
+use crate::hierarchy::Build;
 use crate::hierarchy::published::{self, Published};
 use crate::registry::RegistryClient;
 use crate::state::{NodeState, RunId, State};
@@ -29,7 +30,11 @@ pub(super) struct Runner {
     pub(super) settings: CascadeSettings,
     pub(super) platform: String,
     pub(super) triggers: trigger::Context,
+    /// Brings each image's new pins to its build before its trigger.
+    pub(super) deliverer: Deliverer,
     pub(super) run: RunId,
+    /// The cascade's root (for commit messages).
+    pub(super) root: ImageRef,
     pub(super) quiet: bool,
 }
 
@@ -50,11 +55,12 @@ pub(super) enum Slot {
 struct Job {
     image: ImageRef,
     level: usize,
-    trigger: Option<Trigger>,
-    dir: PathBuf,
-    /// The new images of its final-stage bases in the plan.
-    bases: Vec<Published>,
-    base_name: String,
+    /// How it is built (`None`: the hierarchy knows no build for it).
+    build: Option<Build>,
+    /// Its final-stage bases in the plan with their new images (what it must be on).
+    bases: Vec<(ImageRef, Published)>,
+    /// Every base of it in the plan with its new digest: the pins to bring to its build.
+    moves: Vec<Move>,
     /// Already claimed by an earlier run: wait only.
     triggered: bool,
 }
@@ -97,7 +103,7 @@ impl Runner {
                 let Some(bases) = ready_bases(inputs, image, &slots) else {
                     continue;
                 };
-                let job = self.job(inputs, image, bases, triggered);
+                let job = self.job(inputs, image, &slots, bases, triggered);
                 slots.insert(image.clone(), Slot::Running);
                 in_flight += 1;
                 let runner = self.clone();
@@ -203,28 +209,34 @@ impl Runner {
         &self,
         inputs: &Inputs<'_>,
         image: &ImageRef,
+        slots: &BTreeMap<ImageRef, Slot>,
         bases: Vec<(ImageRef, Published)>,
         triggered: bool,
     ) -> Job {
-        let build = inputs.builds.get(image);
-        let base_name = bases
-            .first()
-            .map(|(i, _)| i)
-            .or_else(|| inputs.plan.parents(image).first())
-            .map(ImageRef::familiar)
-            .unwrap_or_default();
+        let moves = inputs
+            .plan
+            .parents(image)
+            .iter()
+            .filter_map(|base| match slots.get(base) {
+                Some(Slot::Done(seen)) => Some(Move {
+                    base: base.clone(),
+                    to: seen.digest.clone(),
+                }),
+                _ => None,
+            })
+            .collect();
         Job {
             image: image.clone(),
             level: inputs.plan.level_of(image).unwrap_or(0),
-            trigger: build.and_then(|b| b.trigger.clone()),
-            dir: build.map_or_else(|| PathBuf::from("."), |b| b.dir.clone()),
-            bases: bases.into_iter().map(|(_, p)| p).collect(),
-            base_name,
+            build: inputs.builds.get(image).cloned(),
+            bases,
+            moves,
             triggered,
         }
     }
 
-    /// One image: skip it if already on its new bases, else claim, trigger and wait.
+    /// One image: skip it if already on its new bases, else deliver its new pins,
+    /// claim, trigger and wait.
     async fn rebuild(self, job: Job) -> Finished {
         let mut triggered_at = None;
         let result = self.rebuild_inner(&job, &mut triggered_at).await;
@@ -241,7 +253,8 @@ impl Runner {
         triggered_at: &mut Option<OffsetDateTime>,
     ) -> Result<(Published, Status), String> {
         let key = job.image.to_string();
-        let bases: Vec<&Published> = job.bases.iter().collect();
+        let news: Vec<&Published> = job.bases.iter().map(|(_, p)| p).collect();
+        let base_name = job.bases.first().map(|(i, _)| i.familiar());
         let before = if job.triggered {
             None
         } else {
@@ -250,12 +263,17 @@ impl Runner {
                 .ok()
         };
         let mut claimed_now = false;
+        let mut delivered = Delivered::default();
         if !job.triggered {
             if let Some(current) = &before
-                && !bases.is_empty()
-                && wait::is_on(current, &bases)
+                && !news.is_empty()
+                && wait::is_on(current, &news)
             {
-                let reason = format!("{UP_TO_DATE} {} {}", job.base_name, short(&bases[0].digest));
+                let reason = format!(
+                    "{UP_TO_DATE} {} {}",
+                    base_name.unwrap_or_default(),
+                    short(&news[0].digest)
+                );
                 let now = OffsetDateTime::now_utc();
                 self.state
                     .skip_node(self.run, &key, &reason, now)
@@ -263,6 +281,8 @@ impl Runner {
                     .map_err(|e| e.to_string())?;
                 return Ok((current.clone(), Status::UpToDate));
             }
+            let build = self.startable(job)?;
+            delivered = self.deliver(job, build).await?;
             let now = OffsetDateTime::now_utc();
             claimed_now = self
                 .state
@@ -276,54 +296,114 @@ impl Runner {
             }
         }
         let deadline = Instant::now() + self.settings.timeout;
-        let work = async {
-            if claimed_now {
-                let trigger = job
-                    .trigger
-                    .as_ref()
-                    .ok_or_else(|| format!("no trigger configured for {}", job.image.familiar()))?;
-                self.say(&format!(
-                    "L{} trigger {} ({})",
-                    job.level,
-                    job.image.familiar(),
-                    trigger.kind()
-                ));
-                let request = Request {
-                    image: job.image.familiar(),
-                    base_image: job.base_name.clone(),
-                    base_digest: bases
-                        .first()
-                        .map(|b| b.digest.to_string())
-                        .unwrap_or_default(),
-                    level: job.level,
-                    cascade_id: self.run.0,
-                };
-                let told = trigger::fire(trigger, &request, &job.dir, &self.triggers).await?;
-                if let Some(line) = told {
-                    self.say(&format!("L{} {}: {line}", job.level, job.image.familiar()));
+        let timeout = self.settings.timeout;
+        if claimed_now {
+            match tokio::time::timeout_at(deadline, self.fire(job, &delivered)).await {
+                Ok(fired) => fired?,
+                Err(_) => {
+                    return Err(format!(
+                        "timed out after {timeout:?}: its trigger had not finished"
+                    ));
                 }
             }
-            let polling = Polling {
-                first: self.settings.poll_interval,
-                max: self.settings.poll_max,
-                deadline,
-            };
-            let before = before.as_ref().map(|b| &b.digest);
-            wait::published_on(
-                &self.client,
-                &job.image,
-                before,
-                &bases,
-                &self.platform,
-                polling,
-            )
-            .await
-        };
-        match tokio::time::timeout_at(deadline, work).await {
-            Ok(Ok(seen)) => Ok((seen, Status::Published)),
-            Ok(Err(message)) => Err(message),
-            Err(_) => Err(format!("timed out after {:?}", self.settings.timeout)),
         }
+        let polling = Polling {
+            first: self.settings.poll_interval,
+            max: self.settings.poll_max,
+            deadline,
+        };
+        let before = before.as_ref().map(|b| &b.digest);
+        let bases: Vec<Base<'_>> = job
+            .bases
+            .iter()
+            .map(|(image, new)| Base { image, new })
+            .collect();
+        let waited = wait::published_on(
+            &self.client,
+            &job.image,
+            before,
+            &bases,
+            &self.platform,
+            polling,
+        );
+        match waited.await {
+            Ok(seen) => Ok((seen, Status::Published)),
+            Err(last_seen) => Err(format!(
+                "timed out after {timeout:?}, not published on the new base: {last_seen}"
+            )),
+        }
+    }
+
+    /// The image's build, when it can be started: it has a trigger and its settings agree.
+    fn startable<'j>(&self, job: &'j Job) -> Result<&'j Build, String> {
+        let build = job
+            .build
+            .as_ref()
+            .filter(|b| b.trigger.is_some())
+            .ok_or_else(|| format!("no trigger configured for {}", job.image.familiar()))?;
+        build.pins.as_ref().map_err(Clone::clone)?;
+        Ok(build)
+    }
+
+    /// Brings the job's new pins to its build and records where they went.
+    async fn deliver(&self, job: &Job, build: &Build) -> Result<Delivered, String> {
+        let cx = deliver::Context {
+            image: &job.image,
+            cascade_id: self.run.0,
+            root: &self.root,
+        };
+        let delivered = self.deliverer.deliver(build, &job.moves, &cx).await?;
+        if let Some(line) = &delivered.said {
+            self.say(&format!("L{} {}: {line}", job.level, job.image.familiar()));
+        }
+        if !delivered.record.is_empty() {
+            let now = OffsetDateTime::now_utc();
+            self.state
+                .record_delivery(self.run, &job.image.to_string(), &delivered.record, now)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(delivered)
+    }
+
+    /// Fires the job's trigger, told where its new pins are.
+    async fn fire(&self, job: &Job, delivered: &Delivered) -> Result<(), String> {
+        let Some(build) = &job.build else {
+            return Err(format!(
+                "no trigger configured for {}",
+                job.image.familiar()
+            ));
+        };
+        let Some(trigger) = &build.trigger else {
+            return Err(format!(
+                "no trigger configured for {}",
+                job.image.familiar()
+            ));
+        };
+        self.say(&format!(
+            "L{} trigger {} ({})",
+            job.level,
+            job.image.familiar(),
+            trigger.kind()
+        ));
+        let request = Request {
+            image: job.image.clone(),
+            base: job.bases.first().map(|(i, _)| i.clone()),
+            base_digest: job
+                .bases
+                .first()
+                .map(|(_, b)| b.digest.to_string())
+                .unwrap_or_default(),
+            level: job.level,
+            cascade_id: self.run.0,
+            dockerfile: build.dockerfile.clone(),
+            target: build.target.clone(),
+            platform: build.how.platform.clone(),
+            build_args: delivered.build_args.clone(),
+            commit: delivered.record.commit.clone(),
+            git_ref: delivered.record.git_ref.clone(),
+        };
+        trigger::fire(trigger, &request, &build.dir, &self.triggers).await
     }
 
     /// A node another run finished: its recorded image, when published.

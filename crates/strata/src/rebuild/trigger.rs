@@ -1,12 +1,12 @@
 //! act stage, rebuild triggers: starts one image's rebuild the way its config says — a
 //! local command (argument vector, `STRATA_*` variables), a signed webhook, a GitHub
-//! `workflow_dispatch` or `repository_dispatch`, a GitLab pipeline trigger, or the update
-//! pull request in the image's repository (`pull_request`). It only starts builds:
-//! whether the image got published is `wait`'s question.
+//! `workflow_dispatch` or `repository_dispatch`, or a GitLab pipeline trigger. The `pr`
+//! and `push` kinds start nothing here: the pull request or the push that carried the new
+//! pins (`deliver`) was their start. It only starts builds: whether the image got
+//! published is `wait`'s question.
 
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
@@ -15,10 +15,8 @@ use sha2::Sha256;
 use tokio::io::AsyncReadExt;
 use url::Url;
 
-use super::pull_request;
+pub use super::request::Request;
 use crate::config::workspace::Trigger;
-use crate::registry::RegistryClient;
-use crate::state::State;
 
 /// The header carrying the webhook body's HMAC-SHA256.
 pub const SIGNATURE_HEADER: &str = "X-Strata-Signature-256";
@@ -26,67 +24,17 @@ pub const SIGNATURE_HEADER: &str = "X-Strata-Signature-256";
 /// Lines of a failed command's output kept for the error message.
 const TAIL_LINES: usize = 20;
 
-/// What a rebuild is told.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    /// The image to rebuild (familiar form, as Docker takes it).
-    pub image: String,
-    /// Its final-stage base in the cascade, and the base's new digest.
-    pub base_image: String,
-    pub base_digest: String,
-    /// 1-based level below the cascade's root.
-    pub level: usize,
-    /// The cascade run's id.
-    pub cascade_id: i64,
-}
-
-impl Request {
-    /// The `STRATA_*` variables (also the webhook/dispatch payload, lower-cased).
-    pub fn variables(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("STRATA_IMAGE", self.image.clone()),
-            ("STRATA_BASE_IMAGE", self.base_image.clone()),
-            ("STRATA_BASE_DIGEST", self.base_digest.clone()),
-            ("STRATA_LEVEL", self.level.to_string()),
-            ("STRATA_CASCADE_ID", self.cascade_id.to_string()),
-        ]
-    }
-
-    /// `{"image": …, "base_image": …, "base_digest": …, "level": …, "cascade_id": …}`.
-    pub fn payload(&self) -> Value {
-        json!({
-            "image": self.image,
-            "base_image": self.base_image,
-            "base_digest": self.base_digest,
-            "level": self.level,
-            "cascade_id": self.cascade_id,
-        })
-    }
-}
-
 /// Where and how triggers reach out.
 #[derive(Debug, Clone)]
 pub struct Context {
     pub http: reqwest::Client,
     /// Reads an environment variable (tests pass their own).
     pub env: fn(&str) -> Option<String>,
-    /// Where `pr` triggers record their proposals.
-    pub state: State,
-    /// What `pr` triggers read image details with (for the pull request body).
-    pub registry: RegistryClient,
-    /// The workspace platform, for reading Dockerfiles as the hierarchy does.
-    pub platform: String,
-    /// Held while a `pr` trigger works on git and the forge.
-    pub proposing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Context {
     /// Real environment; a client with the request timeouts triggers need.
-    pub fn new(
-        state: State,
-        registry: RegistryClient,
-        platform: String,
-    ) -> Result<Context, String> {
+    pub fn new() -> Result<Context, String> {
         crate::registry::install_crypto_provider();
         let http = reqwest::Client::builder()
             .user_agent(concat!("strata/", env!("CARGO_PKG_VERSION")))
@@ -97,24 +45,25 @@ impl Context {
         Ok(Context {
             http,
             env: |name| std::env::var(name).ok().filter(|v| !v.is_empty()),
-            state,
-            registry,
-            platform,
-            proposing: Arc::default(),
         })
     }
 }
 
 /// Starts the rebuild. A command runs to completion (its exit status is the answer);
-/// remote triggers return once the service accepted the request; `pr` once the pull
-/// request is open. `Some` line: what was done, worth telling (the pull request).
+/// remote triggers return once the service accepted the request; `pr` and `push` have
+/// nothing left to start.
 pub async fn fire(
     trigger: &Trigger,
     request: &Request,
     dir: &Path,
     cx: &Context,
-) -> Result<Option<String>, String> {
-    let started = match trigger {
+) -> Result<(), String> {
+    // A commit of the new pins is built from the branch it was pushed to.
+    let pushed = request
+        .git_ref
+        .as_deref()
+        .and_then(|r| r.strip_prefix("refs/heads/"));
+    match trigger {
         Trigger::Command { argv, env } => command(argv, env, request, dir).await,
         Trigger::Webhook { url, secret_env } => {
             webhook(url, secret_env.as_deref(), request, cx).await
@@ -127,9 +76,9 @@ pub async fn fire(
             api_url,
             token_env,
         } => {
-            let mut body = json!({ "ref": git_ref });
-            if *inputs {
-                body["inputs"] = stringified(request.payload());
+            let mut body = json!({ "ref": pushed.unwrap_or(git_ref) });
+            if let Some(values) = request.inputs(inputs) {
+                body["inputs"] = values;
             }
             let path = format!("repos/{repository}/actions/workflows/{workflow}/dispatches");
             github(api_url.as_ref(), token_env.as_deref(), &path, &body, cx).await
@@ -149,23 +98,12 @@ pub async fn fire(
             git_ref,
             token_env,
             api_url,
-        } => gitlab(project, git_ref, token_env, api_url.as_ref(), request, cx).await,
-        Trigger::PullRequest {
-            forge,
-            repository,
-            labels,
         } => {
-            let settings = pull_request::Settings {
-                forge: *forge,
-                repository: repository.as_deref(),
-                labels,
-            };
-            return pull_request::open(settings, request, dir, cx)
-                .await
-                .map(Some);
+            let git_ref = pushed.unwrap_or(git_ref);
+            gitlab(project, git_ref, token_env, api_url.as_ref(), request, cx).await
         }
-    };
-    started.map(|()| None)
+        Trigger::PullRequest { .. } | Trigger::Push => Ok(()),
+    }
 }
 
 async fn command(
@@ -185,11 +123,14 @@ async fn command(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        // A timed-out rebuild is abandoned; its process goes with it.
+        // Its own process group, so stopping it stops what it started (make, docker…).
+        .process_group(0)
         .kill_on_drop(true);
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot run {program}: {e}"))?;
+    // An abandoned rebuild (timed out, interrupted) is stopped with everything it started.
+    let mut group = Group(child.id());
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let mut stdout = child.stdout.take();
     let mut stderr = child.stderr.take();
@@ -204,6 +145,7 @@ async fn command(
         }
     };
     let ((), (), status) = tokio::join!(read_out, read_err, child.wait());
+    group.0 = None;
     let status = status.map_err(|e| format!("waiting for {program}: {e}"))?;
     if status.success() {
         return Ok(());
@@ -218,6 +160,21 @@ async fn command(
         "{program} failed ({status}){}{tail}",
         if tail.is_empty() { "" } else { ": " }
     ))
+}
+
+/// A running command's process group, killed when dropped before it finished.
+struct Group(Option<u32>);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        let pid = self
+            .0
+            .and_then(|id| i32::try_from(id).ok())
+            .and_then(rustix::process::Pid::from_raw);
+        if let Some(pid) = pid {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+    }
 }
 
 /// `sha256=<hex HMAC-SHA256 of body>`.
@@ -330,21 +287,6 @@ async fn gitlab(
     expect_success(reply, &format!("GitLab POST {url}")).await
 }
 
-/// Workflow inputs are strings.
-fn stringified(payload: Value) -> Value {
-    match payload {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| match v {
-                    Value::String(s) => (k, Value::String(s)),
-                    other => (k, Value::String(other.to_string())),
-                })
-                .collect(),
-        ),
-        other => other,
-    }
-}
-
 async fn expect_success(reply: reqwest::Response, what: &str) -> Result<(), String> {
     let status = reply.status();
     if status.is_success() {
@@ -366,22 +308,5 @@ mod tests {
             signature(b"Jefe", b"what do ya want for nothing?"),
             "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
-    }
-
-    #[test]
-    fn variables_and_payload_agree() {
-        let request = Request {
-            image: "org/app:1".into(),
-            base_image: "org/base:1".into(),
-            base_digest: "sha256:00".into(),
-            level: 2,
-            cascade_id: 7,
-        };
-        let vars = request.variables();
-        assert_eq!(vars[0], ("STRATA_IMAGE", "org/app:1".to_owned()));
-        assert_eq!(vars[3], ("STRATA_LEVEL", "2".to_owned()));
-        let payload = request.payload();
-        assert_eq!(payload["level"], 2);
-        assert_eq!(stringified(payload)["level"], "2");
     }
 }

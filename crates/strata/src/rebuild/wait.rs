@@ -32,37 +32,42 @@ pub struct Polling {
     pub deadline: Instant,
 }
 
+/// A base of the image waited for: its name and its new image.
+#[derive(Debug, Clone)]
+pub struct Base<'a> {
+    pub image: &'a ImageRef,
+    pub new: &'a Published,
+}
+
 /// Polls `image` until its tag points away from `before` at an image on `bases`.
-/// `Err` says what was last seen when the deadline passed.
+/// `Err` says what was last seen when the deadline passed: the tag not moved, or moved
+/// onto a build on another base (naming it, so an old pin shows as the old base). The
+/// registry client's own timeouts bound each poll.
 pub async fn published_on(
     client: &RegistryClient,
     image: &ImageRef,
     before: Option<&Digest>,
-    bases: &[&Published],
+    bases: &[Base<'_>],
     platform: &str,
     polling: Polling,
 ) -> Result<Published, String> {
+    let news: Vec<&Published> = bases.iter().map(|b| b.new).collect();
     let mut interval = polling.first;
     let mut last_checked: Option<Digest> = None;
-    let mut last_seen = String::from("nothing yet");
+    let mut last_seen = String::from("the tag could not be read yet");
     loop {
         match client.resolve(image.reference()).await {
             Ok(resolved) if Some(&resolved.digest) == before => {
-                last_seen = format!("the tag still at {}", short(&resolved.digest));
+                last_seen = format!(
+                    "the tag still points at {}, its image from before the rebuild",
+                    short(&resolved.digest)
+                );
             }
             Ok(resolved) if Some(&resolved.digest) == last_checked.as_ref() => {}
             Ok(resolved) => {
                 match published::inspect_digest(client, image, &resolved.digest, platform).await {
-                    Ok(seen) if is_on(&seen, bases) => return Ok(seen),
-                    Ok(seen) => {
-                        last_seen = format!(
-                            "{} built on {}",
-                            short(&seen.digest),
-                            seen.base_digest
-                                .as_ref()
-                                .map_or("other layers".to_owned(), short)
-                        );
-                    }
+                    Ok(seen) if is_on(&seen, &news) => return Ok(seen),
+                    Ok(seen) => last_seen = off_base(&seen, bases),
                     Err(e) => last_seen = format!("{e:#}"),
                 }
                 last_checked = Some(resolved.digest);
@@ -71,12 +76,43 @@ pub async fn published_on(
         }
         let now = Instant::now();
         if now >= polling.deadline {
-            return Err(format!(
-                "not published on the new base in time (last seen: {last_seen})"
-            ));
+            return Err(last_seen);
         }
         tokio::time::sleep(interval.min(polling.deadline - now)).await;
         interval = interval.mul_f64(BACKOFF).min(polling.max);
+    }
+}
+
+/// What an image published on the wrong base is built on, in words.
+fn off_base(seen: &Published, bases: &[Base<'_>]) -> String {
+    let moved = format!("the tag moved to {}", short(&seen.digest));
+    let wanted =
+        |base: &Base<'_>| format!("{} at {}", base.image.familiar(), short(&base.new.digest));
+    match &seen.base_digest {
+        Some(digest) => {
+            let named = seen.base_image();
+            let base = bases
+                .iter()
+                .find(|b| named.as_ref() == Some(b.image))
+                .or(bases.first());
+            match base {
+                Some(base) if !base.new.is(digest) => format!(
+                    "{moved}, but that image is built on the old base {}@{} (not {}): its \
+                     build still reads the old pin",
+                    base.image.familiar(),
+                    short(digest),
+                    wanted(base)
+                ),
+                _ => format!("{moved}, built on {}", short(digest)),
+            }
+        }
+        None => {
+            let names: Vec<String> = bases.iter().map(wanted).collect();
+            format!(
+                "{moved}, but its layers do not start with the new layers of {}",
+                names.join(", ")
+            )
+        }
     }
 }
 

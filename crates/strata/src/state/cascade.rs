@@ -137,4 +137,36 @@ pub struct CascadeNode {
     pub message: Option<String>,
     /// The rebuilt image's digest, once published.
     pub new_digest: Option<Digest>,
+    /// What carried its new pins to its build, once known.
+    pub delivery: PinDelivery,
+}
+
+/// What carried an image's new pins to its build (all `None`: nothing recorded, or the
+/// pins were written in place or needed no change).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PinDelivery {
+    /// The commit that has the new pins (pushed, or the branch tip that already had them).
+    pub commit: Option<String>,
+    /// The branch or ref it is on (`refs/heads/main`).
+    pub git_ref: Option<String>,
+    /// The pull request carrying them (its web address).
+    pub pull_request: Option<String>,
+}
+
+impl PinDelivery {
+    /// Whether anything is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.commit.is_none() && self.git_ref.is_none() && self.pull_request.is_none()
+    }
+}
+
+/// What [`State::open_cascade`](super::State::open_cascade) did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenedCascade {
+    /// The running cascade for the root and digest asked for.
+    pub run: CascadeRun,
+    /// `true` when it was already running (a resume); `false` when it was started now.
+    pub resumed: bool,
+    /// Running cascades of the same root for another digest, cancelled now.
+    pub cancelled: Vec<RunId>,
 }

@@ -164,6 +164,18 @@ pub enum StateError {
         /// The state asked for.
         to: NodeState,
     },
+    /// The root already has a running cascade (one per root).
+    #[error(
+        "state database {}: {root} already has a running cascade; resume it or let a new \
+         start supersede it",
+        path.display()
+    )]
+    CascadeRunning {
+        /// The database file.
+        path: PathBuf,
+        /// The root image.
+        root: String,
+    },
     /// The run already finished with another status.
     #[error("state database {}: cascade run {run} already finished as {status}", path.display())]
     RunFinished {

@@ -17,9 +17,11 @@
 //!   [`State::record_pull_request`]): per (repository, branch), the group, digests,
 //!   pushed commit and pull request, recorded step by step so a rerun after a crash
 //!   sees how far it got ([`Proposal::stage`]) and finishes the job.
-//! - Cascades ([`State::start_cascade`], [`State::claim_node`], ...): a run and its
-//!   nodes; claiming a node marks it triggered in the same statement, so a resumed or
-//!   concurrent run never triggers an image twice.
+//! - Cascades ([`State::open_cascade`], [`State::claim_node`], ...): a run and its
+//!   nodes; at most one running run per root (a unique index), opened or resumed in one
+//!   transaction; claiming a node marks it triggered in the same statement, so a resumed
+//!   or concurrent run never triggers an image twice; what carried each image's new pins
+//!   ([`State::record_delivery`]).
 //!
 //! Timestamps are the caller's (`at` arguments: tests pin them), stored with microsecond
 //! precision: values read back are truncated to whole microseconds.
@@ -114,7 +116,8 @@ use time::OffsetDateTime;
 pub use crate::forge::{ForgeKind, PullRequestState};
 pub use crate::registry::TagKey;
 pub use cascade::{
-    CascadeNode, CascadeRun, NewCascade, NewNode, NodeState, RunId, RunOutcome, RunStatus,
+    CascadeNode, CascadeRun, NewCascade, NewNode, NodeState, OpenedCascade, PinDelivery, RunId,
+    RunOutcome, RunStatus,
 };
 pub use error::StateError;
 pub use location::{STATE_ENV, ensure_outside, state_path};
@@ -266,13 +269,41 @@ impl State {
 
 /// Cascades.
 impl State {
-    /// Records a new running cascade with all its nodes `pending`.
+    /// Records a new running cascade with all its nodes `pending`. Fails with
+    /// [`StateError::CascadeRunning`] when the root already has a running cascade (use
+    /// [`State::open_cascade`] to resume or supersede it).
     pub async fn start_cascade(
         &self,
         cascade: &NewCascade,
         at: OffsetDateTime,
     ) -> Result<CascadeRun, StateError> {
         dispatch!(self, db => db.start_cascade(cascade, at).await)
+    }
+
+    /// The running cascade of `cascade.root_image` for `cascade.new_root_digest`: resumed
+    /// when one is running, else started now, with running cascades of the same root for
+    /// another digest cancelled (the new one covers them) — all in one transaction, and
+    /// the database allows one running cascade per root, so two processes opening the
+    /// same cascade at the same moment end up in the same run.
+    pub async fn open_cascade(
+        &self,
+        cascade: &NewCascade,
+        at: OffsetDateTime,
+    ) -> Result<OpenedCascade, StateError> {
+        dispatch!(self, db => db.open_cascade(cascade, at).await)
+    }
+
+    /// Records what carried `image`'s new pins (the commit and ref, or the pull request).
+    /// Only while the node is pending or triggered; fields left `None` keep what was
+    /// recorded before.
+    pub async fn record_delivery(
+        &self,
+        run: RunId,
+        image: &str,
+        delivery: &PinDelivery,
+        at: OffsetDateTime,
+    ) -> Result<(), StateError> {
+        dispatch!(self, db => db.record_delivery(run, image, delivery, at).await)
     }
 
     /// A cascade run; `None` if there is none with this id.

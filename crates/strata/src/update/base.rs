@@ -19,7 +19,7 @@ use super::remote::forge_of;
 use super::repositories::Checkout;
 use super::{GroupOutcome, Pipeline, propose};
 use crate::discover::{Filters, discover};
-use crate::forge::ForgeKind;
+use crate::forge::{ForgeKind, MergeMethod};
 use crate::outcome::Failure;
 use crate::registry::{RegistryClient, TagKey};
 use crate::scan::{FileScan, ScanOptions, extract_text};
@@ -39,6 +39,15 @@ pub struct BaseUpdate<'a> {
     /// The forge repository; `None`: the one the `origin` URL names.
     pub repository: Option<&'a str>,
     pub labels: &'a [String],
+    /// Turn on the forge's auto-merge (with this method, `None`: the forge's default).
+    pub auto_merge: Option<Option<MergeMethod>>,
+    /// Branch from `origin`'s current tip of the base branch (`branch`, else the one
+    /// checked out) rather than the commit checked out: what a cascade proposes against,
+    /// so a pull request merged meanwhile is seen and a checkout nobody pulls is no
+    /// obstacle.
+    pub latest: bool,
+    /// The base branch (`None`: the one checked out).
+    pub branch: Option<&'a str>,
     pub scan: &'a ScanOptions,
 }
 
@@ -53,7 +62,16 @@ pub async fn propose_base(
     state: &State,
     client: Option<&RegistryClient>,
 ) -> Result<Option<GroupOutcome>> {
-    let repo = commit::open(update.dir, true)?;
+    let mut repo = commit::open(update.dir, true)?;
+    if let Some(branch) = update.branch {
+        repo.base_branch = Some(branch.to_owned());
+    }
+    if update.latest
+        && let Some(branch) = repo.base_branch.clone()
+        && let Some(tip) = commit::remote_tip(&repo, &branch).ok().flatten()
+    {
+        repo.base = tip;
+    }
     let kind = match update.forge {
         Some(kind) => kind,
         None => origin_forge(&repo)?,
@@ -103,6 +121,7 @@ pub async fn propose_base(
         write: false,
         push: true,
         labels: update.labels,
+        auto_merge: update.auto_merge,
         checkouts: std::slice::from_ref(&checkout),
         state,
         client: client.cloned(),

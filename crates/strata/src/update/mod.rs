@@ -42,7 +42,7 @@ use self::propose::{Proposed, Request, Target};
 use self::repositories::{Checkout, Checkouts};
 use crate::config::RegistrySettings;
 use crate::discover::SourceFile;
-use crate::forge::ForgeKind;
+use crate::forge::{ForgeKind, MergeMethod};
 use crate::registry::{RegistryClient, Stats, TagKey};
 use crate::resolve::{self, Lookups};
 use crate::scan::{FileScan, ScanOptions};
@@ -71,6 +71,9 @@ pub struct Options {
     pub state: PathBuf,
     pub grouping: Grouping,
     pub labels: Vec<String>,
+    /// Turn on the forge's auto-merge of each pull request (with this merge method,
+    /// `None`: the forge's default).
+    pub auto_merge: Option<Option<MergeMethod>>,
     pub registry: RegistrySettings,
     pub cache_dir: Option<PathBuf>,
     /// Cascade rebuilds from the moved bases that have managed images below them
@@ -163,6 +166,7 @@ async fn run_with(
         write: !options.dry_run && !commit,
         push: options.push || options.forge.is_some(),
         labels: &options.labels,
+        auto_merge: options.auto_merge,
         checkouts: &checkouts.checkouts,
         state,
         client,
@@ -214,6 +218,7 @@ struct Pipeline<'a> {
     /// Push the branches (`--push`, `--pr`).
     push: bool,
     labels: &'a [String],
+    auto_merge: Option<Option<MergeMethod>>,
     /// Where change sets are committed; none: the working tree (or a dry run).
     checkouts: &'a [Checkout],
     state: &'a State,
@@ -362,6 +367,7 @@ impl Pipeline<'_> {
             title: group.title(),
             body: message::pull_request_body(group, &texts),
             labels: self.labels,
+            auto_merge: self.auto_merge,
         };
         outcome.pull_request = Some(propose::open(self.state, target, &request, self.at).await?);
         Ok(())

@@ -13,7 +13,8 @@ use super::commit::{REMOTE, Repository};
 use super::message::Marker;
 use super::remote::repository_slug;
 use crate::forge::{
-    self, Forge, ForgeConfig, ForgeKind, NewPullRequest, OpenOutcome, PullRequestState,
+    self, AutoMerge, Forge, ForgeConfig, ForgeKind, MergeMethod, NewPullRequest, OpenOutcome,
+    PullRequestState,
 };
 use crate::state::{GroupKey, ProposalDraft, ProposalKey, PullRequest, State};
 
@@ -143,6 +144,8 @@ pub struct Proposed {
     pub outcome: OpenOutcome,
     /// Pull requests closed as superseded.
     pub superseded: Vec<u64>,
+    /// Auto-merge, when asked for: turned on, or merged at once.
+    pub auto_merge: Option<AutoMerge>,
 }
 
 /// The pull request to open for a change set.
@@ -154,9 +157,13 @@ pub struct Request<'a> {
     pub title: String,
     pub body: String,
     pub labels: &'a [String],
+    /// Turn on the forge's auto-merge (with this merge method, `None`: the forge's
+    /// default); `None`: leave merging to people.
+    pub auto_merge: Option<Option<MergeMethod>>,
 }
 
-/// Opens or updates the pull request, records it, and closes the ones it supersedes.
+/// Opens or updates the pull request, records it, closes the ones it supersedes, and
+/// turns on auto-merge when asked (asking again is harmless: the forge keeps it on).
 pub async fn open(
     state: &State,
     target: &Target,
@@ -185,11 +192,30 @@ pub async fn open(
     let superseded = close_superseded(state, target, request.group, &opened.pull_request, at)
         .await
         .context("closing superseded pull requests")?;
+    let number = opened.pull_request.number;
+    let auto_merge = match request.auto_merge {
+        None => None,
+        Some(method) => {
+            let done = forge
+                .enable_auto_merge(&target.slug, number, method)
+                .await
+                .with_context(|| format!("turning on auto-merge of {}", opened.pull_request.url))?;
+            if done == AutoMerge::Merged {
+                let record = PullRequest {
+                    state: PullRequestState::Merged,
+                    ..PullRequest::from(&opened.pull_request)
+                };
+                state.record_pull_request(&key, &record, at).await?;
+            }
+            Some(done)
+        }
+    };
     Ok(Proposed {
-        number: opened.pull_request.number,
+        number,
         url: opened.pull_request.url.clone(),
         outcome: opened.outcome,
         superseded,
+        auto_merge,
     })
 }
 

@@ -32,6 +32,14 @@ pub fn route(m: &mut Model, req: &Recorded) -> Answer {
         ("GET", ["pulls"]) => list(m, req),
         ("POST", ["pulls"]) => create(m, req),
         ("PATCH", ["pulls", index]) => edit(m, req, index),
+        ("GET", ["pulls", index]) => match index.parse().ok().and_then(|n| m.pull_mut(n)) {
+            Some(pull) => {
+                let pull = pull.clone();
+                Answer::json(200, pull_json(m, &req.base, &pull))
+            }
+            None => not_found(),
+        },
+        ("POST", ["pulls", index, "merge"]) => merge(m, req, index),
         ("POST", ["issues", index, "comments"]) => comment(m, req, index),
         ("GET", ["labels"]) => labels(m, req),
         _ => m.violation(req, "undocumented endpoint"),
@@ -174,6 +182,52 @@ fn create(m: &mut Model, req: &Recorded) -> Answer {
     });
     let created = pull_json(m, &req.base, &m.pulls[m.pulls.len() - 1]);
     Answer::json(201, created)
+}
+
+/// `POST /repos/{owner}/{repo}/pulls/{index}/merge` (Gitea API, MergePullRequestOption):
+/// `Do` is required; with `merge_when_checks_succeed` and checks pending the merge is
+/// scheduled, else done now. The answer has no body either way.
+fn merge(m: &mut Model, req: &Recorded, index: &str) -> Answer {
+    let allowed = [
+        "MergeCommitID",
+        "MergeMessageField",
+        "MergeTitleField",
+        "delete_branch_after_merge",
+        "force_merge",
+        "head_commit_id",
+        "merge_when_checks_succeed",
+    ];
+    let fields = match m.body(req, &["Do"], &allowed) {
+        Ok(fields) => fields,
+        Err(answer) => return answer,
+    };
+    let how = fields.get("Do").and_then(Value::as_str).unwrap_or_default();
+    let known = [
+        "merge",
+        "rebase",
+        "rebase-merge",
+        "squash",
+        "fast-forward-only",
+        "manually-merged",
+    ];
+    if !known.contains(&how) {
+        return m.violation(req, "Do is not a merge style");
+    }
+    let when_green = fields
+        .get("merge_when_checks_succeed")
+        .and_then(Value::as_bool)
+        == Some(true);
+    let Some(number) = index.parse::<u64>().ok() else {
+        return not_found();
+    };
+    if when_green {
+        m.auto_merge.push((number, Some(how.to_owned())));
+    }
+    let after = m.checks_pass_after.filter(|_| when_green);
+    match m.merge(number, after) {
+        Ok(()) => Answer::text(200, ""),
+        Err(e) => Answer::json(405, json!({"message": e})),
+    }
 }
 
 fn edit(m: &mut Model, req: &Recorded, index: &str) -> Answer {

@@ -23,6 +23,9 @@ pub fn route(m: &mut Model, req: &Recorded) -> Answer {
         return answer;
     }
     let segments = req.segments();
+    if segments.as_slice() == ["graphql"] && req.method == "POST" {
+        return graphql(m, req);
+    }
     let ["repos", owner, name, rest @ ..] = segments.as_slice() else {
         return m.violation(req, "undocumented endpoint");
     };
@@ -36,7 +39,15 @@ pub fn route(m: &mut Model, req: &Recorded) -> Answer {
         ),
         ("GET", ["pulls"]) => list(m, req),
         ("POST", ["pulls"]) => create(m, req),
+        ("GET", ["pulls", n]) => match n.parse().ok().and_then(|n| m.pull_mut(n)) {
+            Some(pull) => {
+                let pull = pull.clone();
+                Answer::json(200, pull_json(m, &req.base, &pull))
+            }
+            None => not_found(),
+        },
         ("PATCH", ["pulls", n]) => edit(m, req, n),
+        ("PUT", ["pulls", n, "merge"]) => merge(m, req, n),
         ("POST", ["issues", n, "comments"]) => comment(m, req, n),
         ("POST", ["issues", n, "labels"]) => label(m, req, n),
         ("POST", ["check-runs"]) => create_check_run(m, req),
@@ -61,11 +72,103 @@ fn validation_failed(errors: Value) -> Answer {
     )
 }
 
+/// The GraphQL node id of a pull request: `PR_<owner>/<name>#<number>` here (GitHub's
+/// ids are opaque; ours carry the repository, so a farm can route by them).
+pub fn node_id(repo: &str, number: u64) -> String {
+    format!("PR_{repo}#{number}")
+}
+
+/// The repository a request is for: from its path, or its GraphQL node id.
+pub fn repository_of(req: &Recorded) -> Option<String> {
+    match req.segments().as_slice() {
+        ["repos", owner, name, ..] => Some(format!("{owner}/{name}")),
+        ["graphql"] => {
+            let id = req.json()["variables"]["id"].as_str()?.to_owned();
+            let (repo, _) = id.strip_prefix("PR_")?.rsplit_once('#')?;
+            Some(repo.to_owned())
+        }
+        _ => None,
+    }
+}
+
+/// `POST /graphql` with `enablePullRequestAutoMerge` (docs.github.com/graphql,
+/// mutations#enablepullrequestautomerge): the only mutation strata sends. Errors come
+/// back with HTTP 200 and an `errors` list, as GitHub's GraphQL API answers them.
+fn graphql(m: &mut Model, req: &Recorded) -> Answer {
+    let body = req.json();
+    let query = body["query"].as_str().unwrap_or_default();
+    if !query.contains("enablePullRequestAutoMerge") || !query.contains("pullRequestId") {
+        return m.violation(req, "unexpected GraphQL document");
+    }
+    let method = body["variables"]["method"].as_str().map(str::to_owned);
+    if method
+        .as_deref()
+        .is_some_and(|m| !["MERGE", "SQUASH", "REBASE"].contains(&m))
+    {
+        return m.violation(req, "mergeMethod must be MERGE, SQUASH or REBASE");
+    }
+    let id = body["variables"]["id"].as_str().unwrap_or_default();
+    let number = id
+        .strip_prefix(&format!("PR_{}#", m.repo))
+        .and_then(|n| n.parse::<u64>().ok());
+    let errors = |message: &str, kind: &str| {
+        Answer::json(
+            200,
+            json!({"data": {"enablePullRequestAutoMerge": null},
+                   "errors": [{"type": kind, "path": ["enablePullRequestAutoMerge"], "message": message}]}),
+        )
+    };
+    let Some(number) = number.filter(|n| m.pulls.iter().any(|p| p.number == *n)) else {
+        return errors(
+            &format!("Could not resolve to a node with the global id of '{id}'"),
+            "NOT_FOUND",
+        );
+    };
+    let Some(after) = m.checks_pass_after else {
+        return errors("Pull request is in clean status", "UNPROCESSABLE");
+    };
+    m.auto_merge.push((number, method));
+    if let Err(e) = m.merge(number, Some(after)) {
+        return errors(&e, "UNPROCESSABLE");
+    }
+    Answer::json(
+        200,
+        json!({"data": {"enablePullRequestAutoMerge": {"pullRequest": {"number": number}}}}),
+    )
+}
+
+/// `PUT /repos/{owner}/{repo}/pulls/{n}/merge` (docs: pulls#merge-a-pull-request).
+fn merge(m: &mut Model, req: &Recorded, n: &str) -> Answer {
+    let allowed = ["commit_title", "commit_message", "sha", "merge_method"];
+    let fields = match m.body(req, &[], &allowed) {
+        Ok(fields) => fields,
+        Err(answer) => return answer,
+    };
+    if fields
+        .get("merge_method")
+        .and_then(Value::as_str)
+        .is_some_and(|m| !["merge", "squash", "rebase"].contains(&m))
+    {
+        return m.violation(req, "merge_method must be merge, squash or rebase");
+    }
+    let Some(number) = n.parse::<u64>().ok() else {
+        return not_found();
+    };
+    match m.merge(number, None) {
+        Ok(()) => Answer::json(
+            200,
+            json!({"sha": "0".repeat(40), "merged": true, "message": "Pull Request successfully merged"}),
+        ),
+        Err(e) => Answer::json(405, json!({"message": e})),
+    }
+}
+
 pub fn pull_json(m: &Model, base: &str, pull: &Pull) -> Value {
     let (owner, name) = m.repo.split_once('/').unwrap();
     let head_owner = if pull.fork { "someone" } else { owner };
     json!({
         "number": pull.number,
+        "node_id": node_id(&m.repo, pull.number),
         "html_url": format!("{base}/{}/pull/{}", m.repo, pull.number),
         "state": if pull.state == State::Open { "open" } else { "closed" },
         "merged_at": if pull.state == State::Merged { json!("2026-01-02T03:04:05Z") } else { Value::Null },
@@ -145,12 +248,12 @@ fn create(m: &mut Model, req: &Recorded) -> Answer {
             .to_owned()
     };
     let (head, base) = (text("head"), text("base"));
-    if !m.branches.contains(&head) {
+    if !m.has_branch(&head) {
         return validation_failed(
             json!([{"resource": "PullRequest", "field": "head", "code": "invalid"}]),
         );
     }
-    if !m.branches.contains(&base) {
+    if !m.has_branch(&base) {
         return validation_failed(
             json!([{"resource": "PullRequest", "field": "base", "code": "invalid"}]),
         );

@@ -35,6 +35,7 @@ pub fn route(m: &mut Model, req: &Recorded) -> Answer {
         ("GET", ["merge_requests"]) => list(m, req),
         ("POST", ["merge_requests"]) => create(m, req),
         ("PUT", ["merge_requests", iid]) => edit(m, req, iid),
+        ("PUT", ["merge_requests", iid, "merge"]) => merge(m, req, iid),
         ("POST", ["merge_requests", iid, "notes"]) => note(m, req, iid),
         _ => m.violation(req, "undocumented endpoint"),
     }
@@ -181,6 +182,51 @@ fn create(m: &mut Model, req: &Recorded) -> Answer {
     });
     let created = request_json(m, &req.base, &m.pulls[m.pulls.len() - 1]);
     Answer::json(201, created)
+}
+
+/// `PUT /projects/:id/merge_requests/:iid/merge` (docs.gitlab.com/api/merge_requests,
+/// "Merge a merge request"): with `merge_when_pipeline_succeeds` (or `auto_merge`) and a
+/// pipeline still running, the merge request stays open, set to merge when it succeeds;
+/// with nothing to wait for it is merged now.
+fn merge(m: &mut Model, req: &Recorded, iid: &str) -> Answer {
+    let allowed = [
+        "merge_commit_message",
+        "squash_commit_message",
+        "squash",
+        "should_remove_source_branch",
+        "merge_when_pipeline_succeeds",
+        "auto_merge",
+        "sha",
+    ];
+    let fields = match m.body(req, &[], &allowed) {
+        Ok(fields) => fields,
+        Err(answer) => return answer,
+    };
+    let when_green = ["merge_when_pipeline_succeeds", "auto_merge"]
+        .iter()
+        .any(|k| fields.get(*k).and_then(Value::as_bool) == Some(true));
+    let Some(number) = iid.parse::<u64>().ok() else {
+        return not_found();
+    };
+    let after = m.checks_pass_after.filter(|_| when_green);
+    if when_green {
+        m.auto_merge.push((number, None));
+    }
+    if let Err(e) = m.merge(number, after) {
+        return Answer::json(
+            405,
+            json!({"message": format!("405 Method Not Allowed: {e}")}),
+        );
+    }
+    let Some(pull) = m.pull_mut(number).cloned() else {
+        return not_found();
+    };
+    let mut answer = request_json(m, &req.base, &pull);
+    if after.is_some() {
+        // Still running: open, with the merge set for when the pipeline succeeds.
+        answer["merge_when_pipeline_succeeds"] = json!(true);
+    }
+    Answer::json(200, answer)
 }
 
 fn edit(m: &mut Model, req: &Recorded, iid: &str) -> Answer {

@@ -12,7 +12,9 @@ pub mod github;
 pub mod gitlab;
 mod server;
 
+use std::collections::BTreeMap;
 use std::ops::Range;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -80,6 +82,18 @@ pub struct Model {
     /// Repository labels (Gitea): id, name.
     pub labels: Vec<(u64, String)>,
     pub check_runs: Vec<CheckRunRecord>,
+    /// Pull requests with auto-merge on, and the merge method asked for.
+    pub auto_merge: Vec<(u64, Option<String>)>,
+    /// How auto-merge behaves: `Some(d)`, required checks pass `d` after it is turned
+    /// on, then the forge merges; `None`, no checks are pending, so the forge refuses
+    /// auto-merge as GitHub does ("clean status") and the pull request is mergeable now.
+    pub checks_pass_after: Option<Duration>,
+    /// The real repository the forge hosts (a bare git repository): branches are read
+    /// from it, and merges are made in it (pushed, so its hooks run, as a forge's merge
+    /// fires its push events).
+    pub git_dir: Option<PathBuf>,
+    /// Pull requests whose delayed merge is done (marked merged at the next request).
+    settled: Arc<Mutex<Vec<u64>>>,
     faults: Vec<Fault>,
 }
 
@@ -96,12 +110,85 @@ impl Model {
             token: TOKEN.into(),
             labels: Vec::new(),
             check_runs: Vec::new(),
+            auto_merge: Vec::new(),
+            checks_pass_after: Some(Duration::from_millis(50)),
+            git_dir: None,
+            settled: Arc::default(),
             faults: Vec::new(),
         }
     }
 
-    /// The injected answer for `req`, if one is pending.
+    /// Whether the repository has `branch` (the list, or the real repository).
+    pub fn has_branch(&self, branch: &str) -> bool {
+        if self.branches.iter().any(|b| b == branch) {
+            return true;
+        }
+        let Some(dir) = &self.git_dir else {
+            return false;
+        };
+        std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(dir)
+            .args(["rev-parse", "--verify", "-q"])
+            .arg(format!("refs/heads/{branch}"))
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    /// Merges pull request `number` as the forge does: its head merged into its base in
+    /// the real repository (when there is one), then the pull request marked merged.
+    /// `after`: the checks still run that long first; the merge then happens on a
+    /// thread, and the pull request stays open until it is done.
+    pub fn merge(&mut self, number: u64, after: Option<Duration>) -> Result<(), String> {
+        self.sync();
+        let Some(pull) = self.pull_mut(number) else {
+            return Err("no such pull request".into());
+        };
+        if pull.state != State::Open {
+            return Err("the pull request is not open".into());
+        }
+        let (head, base) = (pull.head.clone(), pull.base.clone());
+        let dir = self.git_dir.clone();
+        let work = move || match &dir {
+            Some(dir) => git_merge(dir, &head, &base, number),
+            None => Ok(()),
+        };
+        match after {
+            None => {
+                work()?;
+                if let Some(pull) = self.pull_mut(number) {
+                    pull.state = State::Merged;
+                }
+                Ok(())
+            }
+            Some(delay) => {
+                let settled = Arc::clone(&self.settled);
+                std::thread::spawn(move || {
+                    std::thread::sleep(delay);
+                    match work() {
+                        Ok(()) => settled.lock().unwrap().push(number),
+                        Err(e) => eprintln!("fake forge merge of #{number}: {e}"),
+                    }
+                });
+                Ok(())
+            }
+        }
+    }
+
+    /// Marks the pull requests whose delayed merge finished as merged.
+    pub fn sync(&mut self) {
+        let done: Vec<u64> = std::mem::take(&mut *self.settled.lock().unwrap());
+        for number in done {
+            if let Some(pull) = self.pull_mut(number) {
+                pull.state = State::Merged;
+            }
+        }
+    }
+
+    /// The injected answer for `req`, if one is pending (every route asks first, so
+    /// delayed merges are brought in here too).
     pub fn take_fault(&mut self, req: &Recorded) -> Option<Answer> {
+        self.sync();
         let fault = self.faults.iter_mut().find(|fault| {
             fault.remaining > 0
                 && fault.method == req.method
@@ -179,6 +266,85 @@ impl Model {
 
     pub fn pull_mut(&mut self, number: u64) -> Option<&mut Pull> {
         self.pulls.iter_mut().find(|pull| pull.number == number)
+    }
+}
+
+/// Merges `head` into `base` in the bare repository `dir` (a merge commit, as a forge's
+/// merge button makes) and pushes the result to it, so its `post-receive` hook runs.
+fn git_merge(dir: &std::path::Path, head: &str, base: &str, number: u64) -> Result<(), String> {
+    let work = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let run = |args: &[&str]| -> Result<(), String> {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(work.path())
+            .env("GIT_AUTHOR_NAME", "forge")
+            .env("GIT_AUTHOR_EMAIL", "forge@example.com")
+            .env("GIT_COMMITTER_NAME", "forge")
+            .env("GIT_COMMITTER_EMAIL", "forge@example.com")
+            .output()
+            .map_err(|e| e.to_string())?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "git {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    };
+    let source = dir.to_string_lossy().into_owned();
+    run(&["clone", "-q", "--branch", base, &source, "."])?;
+    run(&["fetch", "-q", "origin", head])?;
+    let message = format!("Merge pull request #{number} from {head}");
+    run(&["merge", "-q", "--no-ff", "-m", &message, "FETCH_HEAD"])?;
+    run(&["push", "-q", "origin", &format!("HEAD:refs/heads/{base}")])
+}
+
+/// Several fake GitHub repositories behind one API address, as an organisation has:
+/// requests go to the repository their path (or GraphQL node id) names.
+pub struct GitHubFarm {
+    pub server: FakeServer,
+    pub models: BTreeMap<String, Arc<Mutex<Model>>>,
+}
+
+impl GitHubFarm {
+    /// Starts a farm hosting `repos` (`owner/name`), each with `git_dir` when given.
+    pub async fn start(repos: &[(&str, Option<PathBuf>)]) -> GitHubFarm {
+        let mut models = BTreeMap::new();
+        for (repo, git_dir) in repos {
+            let mut model = Model::new(repo);
+            model.git_dir = git_dir.clone();
+            models.insert((*repo).to_owned(), Arc::new(Mutex::new(model)));
+        }
+        let routed = models.clone();
+        let server = FakeServer::start(move |req| {
+            let repo = github::repository_of(req);
+            let model = repo.and_then(|r| routed.get(&r)).or(routed.values().next());
+            match model {
+                Some(model) => github::route(&mut model.lock().unwrap(), req),
+                None => Answer::json(404, serde_json::json!({"message": "Not Found"})),
+            }
+        })
+        .await;
+        GitHubFarm { server, models }
+    }
+
+    pub fn variables(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("GITHUB_TOKEN", TOKEN.into()),
+            ("GITHUB_API_URL", self.server.url()),
+        ]
+    }
+
+    pub fn pulls(&self, repo: &str) -> Vec<Pull> {
+        self.models[repo].lock().unwrap().pulls.clone()
+    }
+
+    pub fn assert_clean(&self) {
+        for (repo, model) in &self.models {
+            let violations = model.lock().unwrap().violations.clone();
+            assert!(violations.is_empty(), "{repo}: {violations:#?}");
+        }
     }
 }
 

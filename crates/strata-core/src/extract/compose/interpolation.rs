@@ -14,7 +14,7 @@ const MAX_DEPTH: usize = 32;
 
 /// Why a value could not be interpolated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum InterpolationError {
+pub enum InterpolationError {
     /// A variable has no value and the form gives no default.
     #[error("variable {name} is not set")]
     Unresolved { name: String },
@@ -24,7 +24,7 @@ pub(crate) enum InterpolationError {
 }
 
 /// Expands `text` with `vars` (`None` means the variable is not set).
-pub(crate) fn interpolate(
+pub fn interpolate(
     text: &str,
     vars: &dyn Fn(&str) -> Option<String>,
 ) -> Result<String, InterpolationError> {

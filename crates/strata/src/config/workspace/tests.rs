@@ -108,6 +108,8 @@ fn pr_triggers_name_forge_repository_and_labels_or_leave_them_to_origin() {
             forge: Some(crate::forge::ForgeKind::GitLab),
             repository: Some("group/sub/app".into()),
             labels: vec!["rebuild".into()],
+            auto_merge: false,
+            merge_method: None,
         }
     );
     assert_eq!(trigger.describe(), "pr gitlab group/sub/app");
@@ -208,4 +210,121 @@ fn durations_and_rules() {
         expand_rule("r.example/org/{dir}-{repo}:1", "Vumi", "apps"),
         "r.example/org/vumi-apps:1"
     );
+}
+
+#[test]
+fn pins_build_arguments_and_new_trigger_settings_are_read() {
+    let text = r#"
+[workspace]
+pins = "commit"
+
+[[workspace.repository]]
+path = "python-base"
+branch = "refs/heads/main"
+trigger = { kind = "push" }
+
+[[workspace.repository]]
+path = "services"
+pins = "pull-request"
+trigger = { kind = "pr", auto_merge = true, merge_method = "squash" }
+
+[[workspace.image]]
+name = "r.example/org/python-base:2.7"
+repository = "python-base"
+dockerfile = "Dockerfile"
+platform = "linux/arm64"
+build_args = { PYTHON_VERSION = "2.7", BASE = 'r.example/py:2.7@sha256:0000000000000000000000000000000000000000000000000000000000000000', ESCAPED = "a\u0062c" }
+pins = "commit"
+trigger = { kind = "github-workflow", repository = "org/pb", workflow = "b.yml", inputs = ["image", "commit", "ref"] }
+"#;
+    let ws = workspace(text);
+    assert_eq!(ws.pins, Some(PinMode::Commit));
+    assert_eq!(ws.repositories[0].branch.as_deref(), Some("main"));
+    assert_eq!(ws.repositories[0].trigger, Some(Trigger::Push));
+    assert_eq!(ws.repositories[1].pins, Some(PinMode::PullRequest));
+    let Some(Trigger::PullRequest {
+        auto_merge,
+        merge_method,
+        ..
+    }) = &ws.repositories[1].trigger
+    else {
+        panic!("{:?}", ws.repositories[1].trigger);
+    };
+    assert!(*auto_merge);
+    assert_eq!(*merge_method, Some(crate::forge::MergeMethod::Squash));
+    let image = &ws.images[0];
+    assert_eq!(image.platform.as_deref(), Some("linux/arm64"));
+    assert_eq!(image.pins, Some(PinMode::Commit));
+    let base = &image.build_args["BASE"];
+    let span = base.span.clone().unwrap();
+    assert_eq!(&text[span], base.value);
+    assert_eq!(image.build_args["PYTHON_VERSION"].value, "2.7");
+    // An escape makes the written bytes differ from the value: not rewritable.
+    assert_eq!(image.build_args["ESCAPED"].value, "abc");
+    assert_eq!(image.build_args["ESCAPED"].span, None);
+    let Some(Trigger::GitHubWorkflow { inputs, .. }) = &image.trigger else {
+        panic!("{:?}", image.trigger);
+    };
+    assert_eq!(inputs.names(), ["image", "commit", "ref"]);
+}
+
+#[test]
+fn pin_modes_follow_the_trigger_unless_told_and_contradictions_are_errors() {
+    let command = Trigger::Command {
+        argv: vec!["make".into()],
+        env: Default::default(),
+    };
+    let webhook = workspace("[workspace.trigger]\nurl = \"https://ci.example/h\"\n")
+        .trigger
+        .unwrap();
+    let pr = workspace("[workspace.trigger]\nkind = \"pr\"\n")
+        .trigger
+        .unwrap();
+    let effective = PinMode::effective;
+    assert_eq!(effective(None, Some(&command)), Ok(PinMode::InPlace));
+    assert_eq!(effective(None, None), Ok(PinMode::InPlace));
+    assert_eq!(effective(None, Some(&webhook)), Ok(PinMode::Commit));
+    assert_eq!(effective(None, Some(&Trigger::Push)), Ok(PinMode::Commit));
+    assert_eq!(effective(None, Some(&pr)), Ok(PinMode::PullRequest));
+    assert_eq!(
+        effective(Some(PinMode::Leave), Some(&command)),
+        Ok(PinMode::Leave)
+    );
+    assert_eq!(
+        effective(Some(PinMode::Commit), Some(&command)),
+        Ok(PinMode::Commit)
+    );
+    assert!(effective(Some(PinMode::InPlace), Some(&Trigger::Push)).is_err());
+    assert!(effective(Some(PinMode::Commit), Some(&pr)).is_err());
+    assert!(effective(Some(PinMode::PullRequest), Some(&command)).is_err());
+    let cases = [
+        (
+            "[[workspace.repository]]\npath = \"a\"\npins = \"sometimes\"\n",
+            "workspace.repository[0].pins: \"sometimes\": expected",
+        ),
+        (
+            "[[workspace.repository]]\npath = \"a\"\npins = \"in-place\"\ntrigger = { kind = \"push\" }\n",
+            "workspace.repository[0].pins: pins = \"in-place\" cannot go with a push trigger",
+        ),
+        (
+            "[[workspace.image]]\nname = \"a:1\"\nplatform = \"linux\"\n",
+            "workspace.image[0].platform: \"linux\" is not os/arch",
+        ),
+        (
+            "[workspace.trigger]\nkind = \"github-workflow\"\nrepository = \"o/r\"\nworkflow = \"w\"\ninputs = [\"image\", \"nope\"]\n",
+            "workspace.trigger.inputs: unknown input \"nope\"",
+        ),
+        (
+            "[workspace.trigger]\nkind = \"pr\"\nmerge_method = \"octopus\"\n",
+            "workspace.trigger.merge_method: \"octopus\": expected",
+        ),
+        (
+            "[[workspace.image]]\nname = \"a:1\"\nbuild_args = { \"A B\" = \"x\" }\n",
+            "workspace.image[0].build_args: \"A B\" is not a build argument name",
+        ),
+    ];
+    for (text, expected) in cases {
+        let err = fails(text);
+        assert!(err.contains(expected), "{text}\n{err}");
+    }
 }

@@ -9,7 +9,7 @@ use url::Url;
 
 use super::error;
 use crate::config::ConfigError;
-use crate::forge::ForgeKind;
+use crate::forge::{ForgeKind, MergeMethod};
 
 /// How one image's rebuild is started.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,13 +27,14 @@ pub enum Trigger {
         url: Url,
         secret_env: Option<String>,
     },
-    /// GitHub Actions `workflow_dispatch` of `workflow` (file name or id) on `git_ref`.
+    /// GitHub Actions `workflow_dispatch` of `workflow` (file name or id) on `git_ref`
+    /// (the branch the new pins were pushed to, when they were committed).
     GitHubWorkflow {
         repository: String,
         workflow: String,
         git_ref: String,
-        /// Send the cascade values as workflow inputs (the workflow must declare them).
-        inputs: bool,
+        /// Which cascade values go as workflow inputs (the workflow must declare them).
+        inputs: Inputs,
         api_url: Option<Url>,
         token_env: Option<String>,
     },
@@ -44,7 +45,8 @@ pub enum Trigger {
         api_url: Option<Url>,
         token_env: Option<String>,
     },
-    /// A GitLab pipeline trigger (`POST /projects/:id/trigger/pipeline`).
+    /// A GitLab pipeline trigger (`POST /projects/:id/trigger/pipeline`) on `git_ref`
+    /// (the branch the new pins were pushed to, when they were committed).
     GitLabPipeline {
         project: String,
         git_ref: String,
@@ -62,7 +64,57 @@ pub enum Trigger {
         repository: Option<String>,
         /// Labels put on a newly opened pull request.
         labels: Vec<String>,
+        /// Turn on the forge's auto-merge (merge once the checks pass), so CI merges and
+        /// publishes with nobody in the loop.
+        auto_merge: bool,
+        /// How auto-merge merges; `None`: the forge's default for the repository.
+        merge_method: Option<MergeMethod>,
     },
+    /// Nothing beyond the push of the new pins: the repository's CI builds on push.
+    Push,
+}
+
+/// Which cascade values a `github-workflow` trigger sends as workflow inputs. GitHub
+/// refuses inputs a workflow does not declare, so only the ones asked for are sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inputs {
+    /// No inputs.
+    None,
+    /// `inputs = true`: `image`, `base_image`, `base_digest`, `level`, `cascade_id`.
+    Default,
+    /// `inputs = ["image", "commit", …]`: these, from [`INPUT_NAMES`].
+    Names(Vec<String>),
+}
+
+/// The values a trigger can be told, by their payload names.
+pub const INPUT_NAMES: &[&str] = &[
+    "image",
+    "image_full",
+    "base_image",
+    "base_image_full",
+    "base_digest",
+    "level",
+    "cascade_id",
+    "dockerfile",
+    "target",
+    "platform",
+    "build_args",
+    "commit",
+    "ref",
+];
+
+/// The inputs `inputs = true` sends.
+pub const DEFAULT_INPUTS: &[&str] = &["image", "base_image", "base_digest", "level", "cascade_id"];
+
+impl Inputs {
+    /// The payload names to send.
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            Inputs::None => Vec::new(),
+            Inputs::Default => DEFAULT_INPUTS.to_vec(),
+            Inputs::Names(names) => names.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 impl Trigger {
@@ -75,6 +127,7 @@ impl Trigger {
             Trigger::GitHubDispatch { .. } => "github-dispatch",
             Trigger::GitLabPipeline { .. } => "gitlab-pipeline",
             Trigger::PullRequest { .. } => "pr",
+            Trigger::Push => "push",
         }
     }
 
@@ -98,13 +151,23 @@ impl Trigger {
                 project, git_ref, ..
             } => format!("gitlab-pipeline {project}@{git_ref}"),
             Trigger::PullRequest {
-                forge, repository, ..
+                forge,
+                repository,
+                auto_merge,
+                ..
             } => format!(
-                "pr {} {}",
+                "pr {} {}{}",
                 forge.map_or("forge-of-origin", forge_name),
-                repository.as_deref().unwrap_or("origin")
+                repository.as_deref().unwrap_or("origin"),
+                if *auto_merge { " auto-merge" } else { "" }
             ),
+            Trigger::Push => "push (the repository's CI builds the pushed commit)".to_owned(),
         }
+    }
+
+    /// Whether the trigger runs on this machine (a command): an interrupt stops it.
+    pub fn is_local(&self) -> bool {
+        matches!(self, Trigger::Command { .. })
     }
 }
 
@@ -122,8 +185,7 @@ pub(super) struct RawTrigger {
     workflow: Option<String>,
     #[serde(rename = "ref")]
     git_ref: Option<String>,
-    #[serde(default)]
-    inputs: bool,
+    inputs: Option<RawInputs>,
     event_type: Option<String>,
     project: Option<String>,
     token_env: Option<String>,
@@ -131,6 +193,17 @@ pub(super) struct RawTrigger {
     forge: Option<String>,
     #[serde(default)]
     labels: Vec<String>,
+    #[serde(default)]
+    auto_merge: bool,
+    merge_method: Option<String>,
+}
+
+/// `inputs = true` or `inputs = ["image", …]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawInputs {
+    All(bool),
+    Names(Vec<String>),
 }
 
 impl RawTrigger {
@@ -186,7 +259,7 @@ impl RawTrigger {
                     .map_err(|m| fail("repository", m))?,
                 workflow: need(self.workflow.clone(), "workflow")?,
                 git_ref: self.git_ref.clone().unwrap_or_else(|| "main".to_owned()),
-                inputs: self.inputs,
+                inputs: inputs(self.inputs.as_ref()).map_err(|m| fail("inputs", m))?,
                 api_url: url(self.api_url.clone(), "api_url")?,
                 token_env: self.token_env.clone(),
             },
@@ -220,11 +293,19 @@ impl RawTrigger {
                     .transpose()
                     .map_err(|m| fail("repository", m))?,
                 labels: labels(&self.labels).map_err(|m| fail("labels", m))?,
+                auto_merge: self.auto_merge,
+                merge_method: self
+                    .merge_method
+                    .as_deref()
+                    .map(merge_method)
+                    .transpose()
+                    .map_err(|m| fail("merge_method", m))?,
             },
+            "push" => Trigger::Push,
             other => {
                 let message = format!(
                     "unknown kind {other:?} (command, webhook, github-workflow, \
-                     github-dispatch, gitlab-pipeline, pr)"
+                     github-dispatch, gitlab-pipeline, pr, push)"
                 );
                 return Err(fail("kind", message));
             }
@@ -240,6 +321,39 @@ impl RawTrigger {
             (None, None, Some(_)) => "webhook".to_owned(),
             (None, None, None) => String::new(),
         }
+    }
+}
+
+fn inputs(raw: Option<&RawInputs>) -> Result<Inputs, String> {
+    match raw {
+        None | Some(RawInputs::All(false)) => Ok(Inputs::None),
+        Some(RawInputs::All(true)) => Ok(Inputs::Default),
+        Some(RawInputs::Names(names)) => {
+            let mut out: Vec<String> = Vec::new();
+            for name in names {
+                if !INPUT_NAMES.contains(&name.as_str()) {
+                    return Err(format!(
+                        "unknown input {name:?} (one of {})",
+                        INPUT_NAMES.join(", ")
+                    ));
+                }
+                if !out.contains(name) {
+                    out.push(name.clone());
+                }
+            }
+            Ok(Inputs::Names(out))
+        }
+    }
+}
+
+fn merge_method(text: &str) -> Result<MergeMethod, String> {
+    match text {
+        "merge" => Ok(MergeMethod::Merge),
+        "squash" => Ok(MergeMethod::Squash),
+        "rebase" => Ok(MergeMethod::Rebase),
+        other => Err(format!(
+            "{other:?}: expected \"merge\", \"squash\" or \"rebase\""
+        )),
     }
 }
 

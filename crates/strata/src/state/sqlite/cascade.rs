@@ -2,13 +2,15 @@
 //! and guards state transitions; never triggers a build.
 
 use sqlx::sqlite::SqliteRow;
+use sqlx::{Sqlite, Transaction};
 use strata_core::reference::Digest;
 use time::OffsetDateTime;
 
 use super::{Rows, SqliteStore, micros};
 use crate::state::StateError;
 use crate::state::cascade::{
-    CascadeNode, CascadeRun, NewCascade, NodeState, RunId, RunOutcome, RunStatus,
+    CascadeNode, CascadeRun, NewCascade, NodeState, OpenedCascade, PinDelivery, RunId, RunOutcome,
+    RunStatus,
 };
 
 macro_rules! run_columns {
@@ -20,7 +22,7 @@ macro_rules! run_columns {
 macro_rules! node_columns {
     () => {
         "run_id, image, level, state, attempts, triggered_at, finished_at, updated_at, \
-         message, new_digest"
+         message, new_digest, pin_commit, pin_ref, pin_pull_request"
     };
 }
 
@@ -39,8 +41,75 @@ impl SqliteStore {
         at: OffsetDateTime,
     ) -> Result<CascadeRun, StateError> {
         const OP: &str = "start a cascade";
-        let fail = |source| self.query_error(OP, source);
         let mut tx = self.write(OP).await?;
+        let run = self.insert_cascade(&mut tx, cascade, at).await?;
+        tx.commit()
+            .await
+            .map_err(|source| self.query_error(OP, source))?;
+        Ok(run)
+    }
+
+    pub(in crate::state) async fn open_cascade(
+        &self,
+        cascade: &NewCascade,
+        at: OffsetDateTime,
+    ) -> Result<OpenedCascade, StateError> {
+        const OP: &str = "open a cascade";
+        let fail = |source| self.query_error(OP, source);
+        // The write lock first: a second process opening the same cascade waits here and
+        // then finds this one's run.
+        let mut tx = self.write(OP).await?;
+        let running = sqlx::query(concat!(
+            "SELECT ",
+            run_columns!(),
+            " FROM cascade_run WHERE status = 'running' AND root_image = ?1"
+        ))
+        .bind(&cascade.root_image)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(fail)?;
+        let running = running
+            .map(|row| cascade_run(&self.rows(OP), &row))
+            .transpose()?;
+        let mut cancelled = Vec::new();
+        if let Some(run) = running {
+            if run.new_root_digest == cascade.new_root_digest {
+                tx.commit().await.map_err(fail)?;
+                return Ok(OpenedCascade {
+                    run,
+                    resumed: true,
+                    cancelled,
+                });
+            }
+            sqlx::query(
+                "UPDATE cascade_run SET status = 'cancelled', finished_at = ?2 \
+                 WHERE id = ?1 AND status = 'running'",
+            )
+            .bind(run.id.0)
+            .bind(micros(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(fail)?;
+            cancelled.push(run.id);
+        }
+        let run = self.insert_cascade(&mut tx, cascade, at).await?;
+        tx.commit().await.map_err(fail)?;
+        Ok(OpenedCascade {
+            run,
+            resumed: false,
+            cancelled,
+        })
+    }
+
+    /// Inserts a running cascade and its pending nodes inside `tx`.
+    async fn insert_cascade(
+        &self,
+        tx: &mut Transaction<'_, Sqlite>,
+        cascade: &NewCascade,
+        at: OffsetDateTime,
+    ) -> Result<CascadeRun, StateError> {
+        const OP: &str = "start a cascade";
+        let fail = |source| self.query_error(OP, source);
         let row = sqlx::query(concat!(
             "INSERT INTO cascade_run (root_image, old_root_digest, new_root_digest, status, \
              started_at) VALUES (?1, ?2, ?3, 'running', ?4) RETURNING ",
@@ -50,9 +119,18 @@ impl SqliteStore {
         .bind(cascade.old_root_digest.as_str())
         .bind(cascade.new_root_digest.as_str())
         .bind(micros(at))
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await
-        .map_err(fail)?;
+        .map_err(|source| {
+            if is_unique_violation(&source) {
+                StateError::CascadeRunning {
+                    path: self.path.to_path_buf(),
+                    root: cascade.root_image.clone(),
+                }
+            } else {
+                self.query_error(OP, source)
+            }
+        })?;
         let run = cascade_run(&self.rows(OP), &row)?;
         for node in &cascade.nodes {
             sqlx::query(
@@ -63,12 +141,47 @@ impl SqliteStore {
             .bind(&node.image)
             .bind(i64::from(node.level))
             .bind(micros(at))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(fail)?;
         }
-        tx.commit().await.map_err(fail)?;
         Ok(run)
+    }
+
+    pub(in crate::state) async fn record_delivery(
+        &self,
+        run: RunId,
+        image: &str,
+        delivery: &PinDelivery,
+        at: OffsetDateTime,
+    ) -> Result<(), StateError> {
+        const OP: &str = "record a cascade node's pins";
+        let done = sqlx::query(
+            "UPDATE cascade_node SET pin_commit = coalesce(?3, pin_commit), \
+             pin_ref = coalesce(?4, pin_ref), \
+             pin_pull_request = coalesce(?5, pin_pull_request), updated_at = ?6 \
+             WHERE run_id = ?1 AND image = ?2 AND state IN ('pending', 'triggered')",
+        )
+        .bind(run.0)
+        .bind(image)
+        .bind(delivery.commit.as_deref())
+        .bind(delivery.git_ref.as_deref())
+        .bind(delivery.pull_request.as_deref())
+        .bind(micros(at))
+        .execute(&self.pool)
+        .await
+        .map_err(|source| self.query_error(OP, source))?;
+        if done.rows_affected() == 1 {
+            return Ok(());
+        }
+        let from = self.node_state(OP, run, image).await?;
+        Err(StateError::InvalidTransition {
+            path: self.path.to_path_buf(),
+            run,
+            image: image.to_owned(),
+            from,
+            to: NodeState::Triggered,
+        })
     }
 
     pub(in crate::state) async fn cascade_run(
@@ -340,5 +453,18 @@ fn cascade_node(rows: &Rows<'_>, row: &SqliteRow) -> Result<CascadeNode, StateEr
         updated_at: rows.time(row, "updated_at")?,
         message: rows.get(row, "message")?,
         new_digest: rows.digest_opt(row, "new_digest")?,
+        delivery: PinDelivery {
+            commit: rows.get(row, "pin_commit")?,
+            git_ref: rows.get(row, "pin_ref")?,
+            pull_request: rows.get(row, "pin_pull_request")?,
+        },
     })
+}
+
+/// A UNIQUE constraint failed (SQLITE_CONSTRAINT_UNIQUE, 2067).
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|error| error.code())
+        .is_some_and(|code| code == "2067")
 }

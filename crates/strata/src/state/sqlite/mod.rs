@@ -27,11 +27,18 @@ use time::OffsetDateTime;
 use super::StateError;
 
 /// The migrations, oldest first. Never edit one that shipped: add the next version.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/sqlite/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        "cascade delivery",
+        include_str!("../migrations/sqlite/0002_cascade_delivery.sql"),
+    ),
+];
 
 /// The schema version this build creates and understands: the newest migration.
 pub(super) const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
