@@ -333,7 +333,7 @@ pub fn heredoc_text<'a>(src: &'a str, heredoc: &Heredoc) -> Cow<'a, str> {
 
 /// BuildKit's `ChompHeredocContent` (frontend/dockerfile/parser/parser.go): the regexp
 /// `(?m)^\t+` replaced by nothing. Only tabs go, only at the start of a line, and only
-/// `\n` starts a line (Go's multi-line `^`), so spaces and a tab after `\r` stay.
+/// `\n` starts a line (Go's multi-line `^`): spaces stay, and so do tabs after a lone `\r`.
 pub fn chomp_heredoc_content(body: &str) -> Cow<'_, str> {
     if !body.starts_with('\t') && !body.contains("\n\t") {
         return Cow::Borrowed(body);
