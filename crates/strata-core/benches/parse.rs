@@ -1,9 +1,11 @@
 //! Dockerfile parsing and extraction speed on the 3,363 real Dockerfiles of
-//! ../shared/corpus/dockerfiles (in memory, no I/O in the timed loop).
+//! corpus/dockerfiles.tar.gz (read from the archive into memory, no I/O in the timed loop).
 //!
 //! Run: `cargo bench -p strata-core --bench parse`.
 
-use std::path::Path;
+#[path = "../tests/corpus/mod.rs"]
+mod corpus;
+
 use std::time::{Duration, Instant};
 
 use strata_core::dockerfile;
@@ -27,14 +29,10 @@ fn per_file(label: &str, texts: &[String], rounds: u32, f: impl Fn(&str) -> usiz
 }
 
 fn main() {
-    let dir =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/dockerfiles/files");
-    let mut texts = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("corpus folder") {
-        if let Ok(text) = std::fs::read_to_string(entry.expect("entry").path()) {
-            texts.push(text);
-        }
-    }
+    let texts: Vec<String> = corpus::dockerfiles()
+        .into_iter()
+        .filter_map(|(_, bytes)| String::from_utf8(bytes).ok())
+        .collect();
     let bytes: usize = texts.iter().map(String::len).sum();
     println!(
         "corpus: {} files, {:.1} MiB",

@@ -1,18 +1,20 @@
 //! Conformance with BuildKit's own parser tests (copied as data into
-//! ../shared/corpus/buildkit-parser): the AST dumps of `testfiles/*`, the negative
-//! files, line numbers, heredoc tables and warnings.
+//! corpus/buildkit-parser): the AST dumps of `testfiles/*`, the negative files, line
+//! numbers, heredoc tables (chomp included) and warnings.
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
+mod corpus;
+
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use strata_core::dockerfile::{self, ast, heredoc_content, words};
+use strata_core::dockerfile::{self, ast, chomp_heredoc_content, heredoc_content, words};
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/buildkit-parser")
-}
+/// The corpus's case counts: a corpus that shrinks must fail, not pass on fewer cases.
+const TESTFILES: usize = 33;
+const NEGATIVE_TESTFILES: usize = 4;
+const TABLE_CASES: usize = 44;
 
 fn dump(src: &str) -> Result<String, String> {
     let df = dockerfile::parse(src).map_err(|e| e.to_string())?;
@@ -27,7 +29,7 @@ fn dump(src: &str) -> Result<String, String> {
 
 #[test]
 fn testfiles_dump_like_buildkit() {
-    let dir = corpus().join("parser/testfiles");
+    let dir = corpus::path("buildkit-parser/parser/testfiles");
     let mut failures = Vec::new();
     let mut count = 0;
     for entry in fs::read_dir(&dir).unwrap() {
@@ -50,11 +52,12 @@ fn testfiles_dump_like_buildkit() {
         count - failures.len()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(count, TESTFILES, "testfiles in {}", dir.display());
 }
 
 #[test]
 fn negative_testfiles_fail() {
-    let dir = corpus().join("parser/testfiles-negative");
+    let dir = corpus::path("buildkit-parser/parser/testfiles-negative");
     let mut count = 0;
     for entry in fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
@@ -66,11 +69,11 @@ fn negative_testfiles_fail() {
         );
         count += 1;
     }
-    assert_eq!(count, 4);
+    assert_eq!(count, NEGATIVE_TESTFILES);
 }
 
 fn tables() -> Vec<Value> {
-    let text = fs::read_to_string(corpus().join("parser-tables.json")).unwrap();
+    let text = corpus::read_to_string("buildkit-parser/parser-tables.json");
     let value: Value = serde_json::from_str(&text).unwrap();
     value["cases"].as_array().unwrap().clone()
 }
@@ -156,9 +159,8 @@ fn parser_tables() {
                 assert_eq!(got, want, "{id}");
             }
             "line_numbers" => {
-                let src =
-                    fs::read_to_string(corpus().join(case["dockerfile_file"].as_str().unwrap()))
-                        .unwrap();
+                let file = case["dockerfile_file"].as_str().unwrap();
+                let src = corpus::read_to_string(&format!("buildkit-parser/{file}"));
                 let df = dockerfile::parse(&src).unwrap();
                 let lines: Vec<(u64, u64)> = df
                     .instructions
@@ -200,10 +202,15 @@ fn parser_tables() {
                     "{id}"
                 );
             }
-            "chomp" => continue,
+            "chomp" => {
+                // BuildKit's TestHeredocChomp: `ChompHeredocContent` on a raw body.
+                let got = chomp_heredoc_content(case["input"].as_str().unwrap());
+                assert_eq!(got, expected["output"].as_str().unwrap(), "{id}");
+            }
             other => panic!("unknown case kind {other}"),
         }
         checked += 1;
     }
     println!("{checked} parser table cases passed");
+    assert_eq!(checked, TABLE_CASES);
 }

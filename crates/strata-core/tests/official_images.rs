@@ -1,12 +1,12 @@
-//! The Docker Official Images corpus (../shared/corpus/official-images): every library
+//! The Docker Official Images corpus (corpus/official-images): every library
 //! file parses as bashbrew would, bashbrew's own manifest cases (canonical text, shared
 //! tag groups, tag lookup, parse errors), the removed-tags history, the support decision
 //! and the successor suggestions.
 #![allow(clippy::unwrap_used)]
 
+mod corpus;
+
 use std::collections::HashSet;
-use std::fs;
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use serde_json::Value;
@@ -15,18 +15,20 @@ use strata_core::library::{
 };
 use strata_core::reference::Reference;
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/official-images")
-}
+/// The corpus's sizes: a corpus that shrinks must fail, not pass on fewer cases.
+const LIBRARY_FILES: usize = 144;
+const LISTED_TAGS: usize = 9_849;
+/// Every 23rd removed tag of each image (`every_suggestion_is_a_listed_tag`).
+const SAMPLED_REMOVED_TAGS: usize = 3_298;
+const HISTORY_IMAGES: usize = 21;
+const REMOVED_TAGS: usize = 75_596;
+const MANIFEST_CASES: usize = 4;
 
 fn library() -> &'static Library {
     static LIBRARY: OnceLock<Library> = OnceLock::new();
     LIBRARY.get_or_init(|| {
         let mut library = Library::new();
-        for file in fs::read_dir(corpus().join("library")).unwrap() {
-            let path = file.unwrap().path();
-            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
-            let text = fs::read_to_string(&path).unwrap();
+        for (name, text) in corpus::files_in("official-images/library") {
             let manifest = Manifest::parse(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
             library.insert(name, manifest);
         }
@@ -37,7 +39,7 @@ fn library() -> &'static Library {
 fn history() -> &'static History {
     static HISTORY: OnceLock<History> = OnceLock::new();
     HISTORY.get_or_init(|| {
-        let text = fs::read_to_string(corpus().join("removed-tags.json")).unwrap();
+        let text = corpus::read_gz("official-images/removed-tags.json.gz");
         serde_json::from_str(&text).unwrap()
     })
 }
@@ -66,7 +68,7 @@ fn suggestion(support: &Support) -> Option<String> {
 #[test]
 fn every_library_file_parses_with_unique_tags_and_a_commit() {
     let library = library();
-    assert_eq!(library.len(), 144);
+    assert_eq!(library.len(), LIBRARY_FILES);
     let mut tags = 0;
     for (name, manifest) in library.iter() {
         let mut own = HashSet::new();
@@ -91,24 +93,29 @@ fn every_library_file_parses_with_unique_tags_and_a_commit() {
         }
         tags += manifest.tags().len();
     }
-    assert!(tags > 5000, "only {tags} tags");
+    assert_eq!(tags, LISTED_TAGS);
 }
 
 #[test]
 fn canonical_text_survives_a_reparse() {
     // Writing a file in bashbrew's canonical form and reading it back gives the same
     // manifest: the writer loses nothing the reader keeps.
+    let mut files = 0;
     for (name, manifest) in library().iter() {
         let again = Manifest::parse(&manifest.to_string()).unwrap();
         assert_eq!(again.to_string(), manifest.to_string(), "{name}");
         assert_eq!(again.entries(), manifest.entries(), "{name}");
+        files += 1;
     }
+    assert_eq!(files, LIBRARY_FILES);
 }
 
 fn manifest_cases() -> Vec<Value> {
-    let text = fs::read_to_string(corpus().join("bashbrew/manifest-cases.json")).unwrap();
+    let text = corpus::read_to_string("official-images/bashbrew/manifest-cases.json");
     let cases: Value = serde_json::from_str(&text).unwrap();
-    cases["cases"].as_array().unwrap().clone()
+    let cases = cases["cases"].as_array().unwrap().clone();
+    assert_eq!(cases.len(), MANIFEST_CASES);
+    cases
 }
 
 #[test]
@@ -165,7 +172,7 @@ fn bashbrew_tag_lookup_prints_the_entry_with_defaults() {
         .find(|c| c["kind"] == "manifest_get_tag")
         .unwrap();
     let file = case["input_file"].as_str().unwrap();
-    let text = fs::read_to_string(corpus().join("bashbrew").join(file)).unwrap();
+    let text = corpus::read_to_string(&format!("official-images/bashbrew/{file}"));
     let manifest = Manifest::parse(&text).unwrap();
     let (_, tag) = case["input_ref"].as_str().unwrap().split_once(':').unwrap();
     let entry = manifest.entry_for_tag(tag).unwrap();
@@ -200,7 +207,7 @@ fn bashbrew_parse_errors_keep_their_wording() {
 #[test]
 fn history_loads_every_removed_tag() {
     let history = history();
-    assert_eq!(history.images().count(), 21);
+    assert_eq!(history.images().count(), HISTORY_IMAGES);
     let mut total = 0;
     for name in history.images() {
         let image = history.image(name).unwrap();
@@ -215,7 +222,7 @@ fn history_loads_every_removed_tag() {
         }
         total += image.removed_tags.len();
     }
-    assert_eq!(total, 75_596);
+    assert_eq!(total, REMOVED_TAGS);
     assert_eq!(history.removed("python", "no-such-tag"), None);
     assert_eq!(history.removed("no-such-image", "2.7"), None);
 }
@@ -235,13 +242,16 @@ fn history_round_trips_through_json() {
 #[test]
 fn no_currently_listed_tag_is_flagged() {
     let library = library();
+    let mut checked = 0;
     for (name, manifest) in library.iter() {
         for tag in manifest.tags() {
             let reference: Reference = format!("{name}:{tag}").parse().unwrap();
             let verdict = support(&reference, library, Some(history()));
             assert_eq!(verdict, Support::Supported, "{name}:{tag}");
+            checked += 1;
         }
     }
+    assert_eq!(checked, LISTED_TAGS);
 }
 
 #[test]
@@ -437,9 +447,10 @@ fn cross_image_suggestions_carry_a_note() {
 fn every_suggestion_is_a_listed_tag() {
     // A sample of the whole history (every 23rd removed tag of each image).
     let (library, history) = (library(), history());
-    let mut suggested = 0;
+    let (mut sampled, mut suggested) = (0, 0);
     for name in history.images() {
         for removed in history.image(name).unwrap().removed_tags.iter().step_by(23) {
+            sampled += 1;
             if let Some(s) = suggest(library, name, &removed.tag) {
                 assert!(
                     library.lists(&s.image, &s.tag),
@@ -450,6 +461,7 @@ fn every_suggestion_is_a_listed_tag() {
             }
         }
     }
+    assert_eq!(sampled, SAMPLED_REMOVED_TAGS);
     assert!(suggested > 1500, "only {suggested} suggestions");
 }
 
@@ -457,15 +469,16 @@ fn every_suggestion_is_a_listed_tag() {
 fn arbitrary_text_never_panics() {
     // Real Dockerfiles are not library files: they must fail cleanly, and their words
     // as tags must not upset the suggestion search.
-    let dir =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/dockerfiles/files");
     let python = library().get("python").unwrap();
-    for file in fs::read_dir(dir).unwrap().take(100) {
-        let text = fs::read_to_string(file.unwrap().path()).unwrap_or_default();
+    let mut files = 0;
+    for (_, bytes) in corpus::dockerfiles().into_iter().take(100) {
+        let text = String::from_utf8(bytes).unwrap_or_default();
         let _ = Manifest::parse(&text);
         let _ = strata_core::library::listed_tags(&text);
         for word in text.split_whitespace().take(20) {
             let _ = strata_core::library::successor(python, word);
         }
+        files += 1;
     }
+    assert_eq!(files, 100);
 }

@@ -13,6 +13,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a panic is the report
 
+#[path = "../tests/corpus/mod.rs"]
+mod corpus;
 mod realistic;
 
 use std::path::{Path, PathBuf};
@@ -102,8 +104,7 @@ async fn run() -> (usize, Vec<Row>) {
         .await,
     );
 
-    let corpus =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/official-images");
+    let corpus = corpus::official_images();
     let corpus = corpus.to_str().unwrap().to_owned();
     let offline = ["--offline", "--official-images", corpus.as_str()];
     rows.push(

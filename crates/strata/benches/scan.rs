@@ -1,20 +1,19 @@
-//! The whole `strata scan` of the 3,363 real Dockerfiles in ../shared/corpus/dockerfiles
-//! (discovery, reading, extraction, JSON output) as a subprocess, wall time. Per-file
-//! parse figures are in strata-core's `parse` bench.
+//! The whole `strata scan` of the 3,363 real Dockerfiles in corpus/dockerfiles.tar.gz
+//! (unpacked once under target/; discovery, reading, extraction, JSON output) as a
+//! subprocess, wall time. Per-file parse figures are in strata-core's `parse` bench.
 //!
 //! Run: `cargo build --release -p strata && cargo bench -p strata --bench scan`, or
 //! `scripts/bench scan`, which also runs the Python and Node peers on the same files.
 
-use std::path::{Path, PathBuf};
+#[path = "../tests/corpus/mod.rs"]
+mod corpus;
+
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/dockerfiles/files")
-}
-
 fn main() {
-    let dir = corpus();
+    let dir = corpus::dockerfiles();
     let exe = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/strata");
     if !exe.exists() {
         println!(

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
+mod corpus;
+
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -115,8 +117,7 @@ fn index_of_a_directory_that_is_no_checkout_fails() {
 
 #[test]
 fn loads_the_official_images_corpus_quickly() {
-    let corpus =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/official-images");
+    let corpus = corpus::official_images();
     load(&corpus).unwrap(); // warm the page cache
     let start = Instant::now();
     let loaded = load(&corpus).unwrap();

@@ -319,6 +319,32 @@ pub fn heredoc_content<'a>(src: &'a str, heredoc: &Heredoc) -> &'a str {
     src.get(heredoc.body.clone()).unwrap_or("")
 }
 
+/// A heredoc's body as BuildKit hands it to the instruction (a `COPY` file, a `RUN`
+/// script): with `<<-` its leading tabs are removed, as BuildKit's instruction layer does
+/// with `parser.ChompHeredocContent` (frontend/dockerfile/instructions/parse.go).
+pub fn heredoc_text<'a>(src: &'a str, heredoc: &Heredoc) -> Cow<'a, str> {
+    let body = heredoc_content(src, heredoc);
+    if heredoc.chomp {
+        chomp_heredoc_content(body)
+    } else {
+        Cow::Borrowed(body)
+    }
+}
+
+/// BuildKit's `ChompHeredocContent` (frontend/dockerfile/parser/parser.go): the regexp
+/// `(?m)^\t+` replaced by nothing. Only tabs go, only at the start of a line, and only
+/// `\n` starts a line (Go's multi-line `^`): spaces stay, and so do tabs after a lone `\r`.
+pub fn chomp_heredoc_content(body: &str) -> Cow<'_, str> {
+    if !body.starts_with('\t') && !body.contains("\n\t") {
+        return Cow::Borrowed(body);
+    }
+    let mut out = String::with_capacity(body.len());
+    for line in body.split_inclusive('\n') {
+        out.push_str(line.trim_start_matches('\t'));
+    }
+    Cow::Owned(out)
+}
+
 /// The whole source range an instruction covers, from keyword to the end of its last
 /// line (heredoc bodies included).
 pub fn instruction_range(instruction: &Instruction<'_>) -> Range<usize> {
@@ -338,6 +364,37 @@ mod tests {
         );
         assert_eq!(directive_parts("# a comment"), None);
         assert_eq!(directive_parts("#=x"), None);
+    }
+
+    #[test]
+    fn chomp_removes_leading_tabs_of_every_line_like_buildkit() {
+        // Expected values follow Go's regexp `(?m)^\t+` (BuildKit's ChompHeredocContent);
+        // the first row is BuildKit's TestHeredocChomp.
+        let cases = [
+            ("\thello\n\tworld\n", "hello\nworld\n"),
+            ("\t\t\tdeep\n", "deep\n"),
+            ("no tabs\n", "no tabs\n"),
+            ("inner\ttab\n\tlead\ttab\n", "inner\ttab\nlead\ttab\n"),
+            (" \tspace first\n", " \tspace first\n"),
+            ("\t\n\t", "\n"),
+            ("a\r\n\tb\r\n", "a\r\nb\r\n"),
+            ("a\r\tb", "a\r\tb"),
+            ("", ""),
+        ];
+        for (body, want) in cases {
+            assert_eq!(chomp_heredoc_content(body), want, "{body:?}");
+        }
+    }
+
+    #[test]
+    fn heredoc_text_chomps_only_dash_heredocs() {
+        let src = "FROM a\nRUN <<-X <<Y\n\tone\n\tX\n\ttwo\nY\n";
+        let scanned = scan(src).unwrap();
+        let heredocs = &scanned.instructions[1].heredocs;
+        let texts: Vec<_> = heredocs.iter().map(|h| heredoc_text(src, h)).collect();
+        assert_eq!(texts, ["one\n", "\ttwo\n"]);
+        // The raw body keeps its tabs, as BuildKit's parser reports it.
+        assert_eq!(heredoc_content(src, &heredocs[0]), "\tone\n");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 pub use lines::{MAX_LINE, heredoc_content, instruction_range};
+pub use lines::{chomp_heredoc_content, heredoc_text};
 
 /// A parse failure BuildKit would also report, with the 1-based line it concerns.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,7 +48,8 @@ pub struct Heredoc {
     pub fd: u32,
     /// False when any part of the delimiter word was quoted.
     pub expand: bool,
-    /// `<<-`: leading tabs are stripped from the body and the terminator.
+    /// `<<-`: leading tabs are ignored on the terminator line and stripped from the body
+    /// by [`heredoc_text`] (`body` keeps them, as BuildKit's parser does).
     pub chomp: bool,
     /// Byte range of the body in the source (terminator line excluded).
     pub body: Range<usize>,

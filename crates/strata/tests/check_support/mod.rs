@@ -11,9 +11,12 @@ use strata_testkit::{Format, Image, Index, TestRegistry};
 
 use crate::pin_support::{Repo, Run};
 
+#[path = "../corpus/mod.rs"]
+mod corpus;
+
 /// The official-images corpus (library files and removed-tags history).
 pub fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/official-images")
+    corpus::official_images()
 }
 
 /// Marked templates (see `pin_support`): Dockerfiles, compose, Kubernetes and Actions.
