@@ -212,3 +212,35 @@ async fn close_comments_then_closes() {
     assert_eq!(fake.pulls()[0].state, State::Closed);
     fake.assert_clean();
 }
+
+/// Gitea schedules a merge with `POST /repos/{owner}/{repo}/pulls/{index}/merge`,
+/// `{"Do": …, "merge_when_checks_succeed": true}` (Gitea 1.19+); the answer has no body,
+/// so the pull request is read back to tell whether it merged at once.
+#[tokio::test]
+async fn auto_merge_schedules_the_merge_when_checks_succeed() {
+    use strata::forge::{AutoMerge, MergeMethod};
+    let fake = fake().await;
+    fake.with(|m| {
+        m.add_pull("strata/a", "a", "", false);
+        m.add_pull("strata/b", "b", "", false);
+    });
+    let forge = fake.forge();
+    let done = forge
+        .enable_auto_merge(REPO, 1, Some(MergeMethod::Rebase))
+        .await
+        .unwrap();
+    assert_eq!(done, AutoMerge::Enabled);
+    let request = fake
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/pulls/1/merge"))
+        .unwrap();
+    assert_eq!(request.json()["Do"], "rebase");
+    assert_eq!(request.json()["merge_when_checks_succeed"], true);
+    fake.with(|m| m.checks_pass_after = None);
+    assert_eq!(
+        forge.enable_auto_merge(REPO, 2, None).await.unwrap(),
+        AutoMerge::Merged
+    );
+    fake.assert_clean();
+}

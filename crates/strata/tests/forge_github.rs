@@ -373,3 +373,57 @@ async fn listings_stop_at_the_page_bound_and_never_follow_links_elsewhere() {
     assert!(err.to_string().contains("leaves"), "{err}");
     fake.assert_clean();
 }
+
+/// Auto-merge has no REST endpoint: GraphQL's `enablePullRequestAutoMerge` with the pull
+/// request's node id (docs.github.com/graphql, mutations). A pull request with nothing to
+/// wait for is refused auto-merge ("clean status") and merged through REST instead
+/// (`PUT /pulls/{n}/merge`); other GraphQL errors, which come with HTTP 200, are errors.
+#[tokio::test]
+async fn auto_merge_goes_through_graphql_and_merges_at_once_when_nothing_is_pending() {
+    use strata::forge::{AutoMerge, MergeMethod};
+    let fake = fake().await;
+    fake.with(|m| {
+        m.add_pull("strata/a", "a", "", false);
+        m.add_pull("strata/b", "b", "", false);
+    });
+    let forge = fake.forge();
+    let done = forge
+        .enable_auto_merge(REPO, 1, Some(MergeMethod::Squash))
+        .await
+        .unwrap();
+    assert_eq!(done, AutoMerge::Enabled);
+    let graphql = fake
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/graphql")
+        .unwrap();
+    let body = graphql.json();
+    assert!(
+        body["query"]
+            .as_str()
+            .unwrap()
+            .contains("enablePullRequestAutoMerge")
+    );
+    assert_eq!(body["variables"]["id"], format!("PR_{REPO}#1"));
+    assert_eq!(body["variables"]["method"], "SQUASH");
+    assert_eq!(
+        fake.with(|m| m.auto_merge.clone()),
+        [(1, Some("SQUASH".to_owned()))]
+    );
+
+    fake.with(|m| m.checks_pass_after = None);
+    let done = forge.enable_auto_merge(REPO, 2, None).await.unwrap();
+    assert_eq!(done, AutoMerge::Merged);
+    assert_eq!(fake.count("PUT", "/pulls/2/merge"), 1);
+    assert_eq!(fake.pulls()[1].state, State::Merged);
+
+    let err = forge.enable_auto_merge(REPO, 9, None).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ForgeError::NotFound { .. } | ForgeError::Rejected { .. }
+        ),
+        "{err}"
+    );
+    fake.assert_clean();
+}

@@ -305,3 +305,37 @@ async fn redirects_are_followed_on_the_same_host_only() {
     );
     fake.assert_clean();
 }
+
+/// GitLab's auto-merge is `PUT …/merge_requests/:iid/merge` with
+/// `merge_when_pipeline_succeeds` (named `auto_merge` since GitLab 17.11; both are sent):
+/// with a pipeline running the merge request stays open, set to merge; with none it is
+/// merged now (docs.gitlab.com/api/merge_requests, "Merge a merge request").
+#[tokio::test]
+async fn auto_merge_sets_merge_when_the_pipeline_succeeds() {
+    use strata::forge::{AutoMerge, MergeMethod};
+    let fake = fake().await;
+    fake.with(|m| {
+        m.add_pull("strata/a", "a", "", false);
+        m.add_pull("strata/b", "b", "", false);
+    });
+    let forge = fake.forge();
+    let done = forge
+        .enable_auto_merge(REPO, 1, Some(MergeMethod::Squash))
+        .await
+        .unwrap();
+    assert_eq!(done, AutoMerge::Enabled);
+    let request = fake
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/merge_requests/1/merge"))
+        .unwrap();
+    assert_eq!(request.method, "PUT");
+    assert_eq!(request.json()["merge_when_pipeline_succeeds"], true);
+    assert_eq!(request.json()["squash"], true);
+    fake.with(|m| m.checks_pass_after = None);
+    assert_eq!(
+        forge.enable_auto_merge(REPO, 2, None).await.unwrap(),
+        AutoMerge::Merged
+    );
+    fake.assert_clean();
+}

@@ -113,3 +113,33 @@ async fn invalid_settings_name_the_file_and_key_and_change_nothing() {
         run.stderr
     );
 }
+
+/// A lookup through a mirror names the host actually contacted: a missing tag is "not
+/// found on <mirror> (mirror of docker.io)", and the request counts say which host
+/// served the registry.
+#[tokio::test]
+async fn lookups_through_a_mirror_name_the_host_contacted() {
+    let registry = registry().await;
+    let repo = Repo::new(&[("Dockerfile", "FROM python:3.99-nope\n")]);
+    let mirror = format!("docker.io={}", registry.host());
+    let run = repo
+        .strata(&["pin", "--format", "json", "--registry-mirror", &mirror])
+        .await;
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let message = doc["errors"][0]["message"].as_str().unwrap();
+    let expected = format!("not found on {} (mirror of docker.io)", registry.host());
+    assert!(message.contains(&expected), "{message}");
+    assert_eq!(
+        doc["registries"]["docker.io"]["mirror"],
+        registry.host().as_str()
+    );
+    let table = repo.strata(&["pin", "--registry-mirror", &mirror]).await;
+    assert!(
+        table
+            .stdout
+            .contains(&format!("{} (mirror of docker.io)", registry.host())),
+        "{}",
+        table.stdout
+    );
+}

@@ -143,7 +143,8 @@ async fn dry_run_prints_the_plan_and_a_failed_rebuild_makes_update_fail() {
             .contains(&format!("+FROM {}@{new}", setup.root))
     );
     let heading = format!(
-        "cascade from {}: {managed} images in 5 levels (dry run: nothing triggered)",
+        "cascade from {}: {managed} images in 5 levels, {managed} pending (dry run: nothing \
+         triggered)",
         setup.root
     );
     assert!(table.stderr.contains(&heading), "{}", table.stderr);

@@ -163,6 +163,14 @@ impl Graph {
         self.nodes[id].digest = Some(digest);
     }
 
+    /// Records that `image`'s tag does not exist in its registry (adding it as external
+    /// if unknown): it is `missing`, never fresh.
+    pub fn set_missing(&mut self, image: &ImageRef) {
+        let id = self.id_or_insert(image);
+        self.nodes[id].missing = true;
+        self.nodes[id].digest = None;
+    }
+
     /// The edge `base -> child` of `kind`, if recorded.
     pub fn edge(&self, base: &ImageRef, child: &ImageRef, kind: EdgeKind) -> Option<&Edge> {
         let key = (self.id(base)?, self.id(child)?, kind);

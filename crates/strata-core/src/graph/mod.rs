@@ -50,7 +50,7 @@ pub use layers::{LayerIndex, infer_base};
 pub use order::CycleError;
 pub use plan::{Plan, PlanError, Split};
 pub use stale::{Freshness, Staleness};
-pub use view::{Status, TreeStyle, View, ViewEdge, ViewKind, ViewNode};
+pub use view::{Status, TreeStyle, View, ViewEdge, ViewKind, ViewNode, Waiting};
 
 /// How a child image uses a base.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -177,6 +177,8 @@ pub struct Node {
     pub kind: NodeKind,
     /// The digest the tag points at now, when known (what the registry says today).
     pub digest: Option<Digest>,
+    /// The registry says the tag does not exist.
+    pub missing: bool,
 }
 
 impl Node {
@@ -186,6 +188,7 @@ impl Node {
             image,
             kind: NodeKind::External,
             digest: None,
+            missing: false,
         }
     }
 
@@ -195,6 +198,7 @@ impl Node {
             image,
             kind: NodeKind::Managed(producer),
             digest: None,
+            missing: false,
         }
     }
 

@@ -96,6 +96,51 @@ impl Graph {
             parents,
         })
     }
+
+    /// The images we do not build that stand between `root` and managed images: the
+    /// external images below `root` (reached through external images only) with managed
+    /// images below them, each with how many. A cascade from `root` cannot reach those
+    /// managed images: their chain waits on the external image's publisher, and their
+    /// cascade starts when that image moves.
+    pub fn behind_external(
+        &self,
+        root: &ImageRef,
+        follow: EdgeFilter,
+    ) -> Result<Vec<(ImageRef, usize)>, PlanError> {
+        let root_id = self.id(root).ok_or_else(|| PlanError::UnknownImage {
+            image: root.clone(),
+        })?;
+        let adjacency = self.adjacency(follow);
+        // The external images reachable from `from` through external images only.
+        let externals_below = |from: usize| {
+            let mut seen = vec![false; self.nodes.len()];
+            let mut queue = VecDeque::from([from]);
+            let mut found = Vec::new();
+            while let Some(id) = queue.pop_front() {
+                for &child in &adjacency.children[id] {
+                    if !seen[child] && !self.nodes[child].is_managed() {
+                        seen[child] = true;
+                        found.push(child);
+                        queue.push_back(child);
+                    }
+                }
+            }
+            found
+        };
+        let mut out = Vec::new();
+        for external in externals_below(root_id) {
+            let mut behind = BTreeSet::new();
+            for id in std::iter::once(external).chain(externals_below(external)) {
+                let plan = self.downstream(&self.nodes[id].image, follow)?;
+                behind.extend(plan.images().cloned());
+            }
+            if !behind.is_empty() {
+                out.push((self.nodes[external].image.clone(), behind.len()));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
 }
 
 impl Plan {
@@ -264,6 +309,33 @@ mod tests {
         for (edges, root, follow, expected) in cases {
             let plan = graph(edges).downstream(&image(root), follow).unwrap();
             assert_eq!(levels(&plan), expected, "{edges} from {root}");
+        }
+    }
+
+    /// What a cascade from `root` cannot reach: managed images behind images nobody here
+    /// builds, through chains of them, each external image with its managed count.
+    #[test]
+    fn managed_images_behind_external_ones_are_counted_per_external_image() {
+        let cases = [
+            // debian -> python (external) -> base -> app: two managed behind python.
+            ("D>P P>b b>c", "D", "p:2"),
+            // Two external levels: both named, each with what is below it.
+            ("D>P P>Q Q>b", "D", "p:1 q:1"),
+            // A managed child of the root is the root's own plan, not behind anything.
+            ("D>b D>P P>c", "D", "p:1"),
+            // An external image with nothing managed below is no obstacle.
+            ("D>P", "D", ""),
+            ("a>b", "a", ""),
+        ];
+        for (edges, root, expected) in cases {
+            let behind = graph(edges)
+                .behind_external(&image(root), EdgeFilter::FinalStage)
+                .unwrap();
+            let words: Vec<String> = behind
+                .iter()
+                .map(|(i, n)| format!("{}:{n}", i.familiar().replace(":1", "")))
+                .collect();
+            assert_eq!(words.join(" "), expected, "{edges}");
         }
     }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::view::{Status, TreeStyle, View, ViewKind, ViewNode};
+use super::view::{Status, TreeStyle, View, ViewKind, ViewNode, Waiting};
 use super::{EdgeKind, ImageRef};
 
 /// The glyphs of one [`TreeStyle`].
@@ -15,6 +15,7 @@ struct Glyphs {
     fresh: &'static str,
     stale: &'static str,
     unknown: &'static str,
+    missing: &'static str,
 }
 
 const UNICODE: Glyphs = Glyphs {
@@ -24,6 +25,7 @@ const UNICODE: Glyphs = Glyphs {
     fresh: "✓",
     stale: "✗",
     unknown: "?",
+    missing: "!",
 };
 
 const ASCII: Glyphs = Glyphs {
@@ -33,6 +35,7 @@ const ASCII: Glyphs = Glyphs {
     fresh: "[ok]",
     stale: "[stale]",
     unknown: "[?]",
+    missing: "[missing]",
 };
 
 /// One line of the tree still to draw.
@@ -145,6 +148,10 @@ impl View {
                     attributes.push("color=\"#c62828\", fillcolor=\"#fde2e2\"".to_owned());
                 }
                 Status::Unknown => attributes.push("color=\"#9e9e9e\"".to_owned()),
+                Status::Missing => {
+                    styles.push("filled");
+                    attributes.push("color=\"#6d4c41\", fillcolor=\"#efebe9\"".to_owned());
+                }
                 Status::Fresh => {}
             }
             if !styles.is_empty() {
@@ -197,10 +204,12 @@ impl View {
         }
         out.push_str("    classDef stale fill:#fde2e2,stroke:#c62828,color:#b71c1c\n");
         out.push_str("    classDef unknown stroke:#9e9e9e,color:#616161\n");
+        out.push_str("    classDef missing fill:#efebe9,stroke:#6d4c41,color:#4e342e\n");
         out.push_str("    classDef external stroke-dasharray:5 5\n");
-        let classes: [(&str, NodeTest); 3] = [
+        let classes: [(&str, NodeTest); 4] = [
             ("stale", |n| n.status == Status::Stale),
             ("unknown", |n| n.status == Status::Unknown),
+            ("missing", |n| n.status == Status::Missing),
             ("external", |n| n.kind == ViewKind::External),
         ];
         for (class, member) in classes {
@@ -244,9 +253,28 @@ type NodeTest = fn(&ViewNode) -> bool;
 fn mark(node: &ViewNode, glyphs: &Glyphs) -> String {
     match node.status {
         Status::Fresh => glyphs.fresh.to_owned(),
-        Status::Stale => format!("{} {}", glyphs.stale, behind(node.lag)),
+        Status::Stale => {
+            let mut text = format!("{} {}", glyphs.stale, behind(node.lag));
+            if let Some(waiting) = &node.waiting {
+                let _ = write!(text, ", {}", waiting_text(waiting));
+            }
+            text
+        }
         Status::Unknown => glyphs.unknown.to_owned(),
+        Status::Missing => format!("{} missing: its registry does not have it", glyphs.missing),
     }
+}
+
+/// `still built on debian:bookworm@sha256:0123456789ab (moved 2026-11-24)`.
+fn waiting_text(waiting: &Waiting) -> String {
+    let digest = waiting.built_on.to_string();
+    let short: String = digest.chars().take(19).collect();
+    let mut text = format!("still built on {}@{short}", waiting.base.familiar());
+    if let Some(at) = &waiting.moved_at {
+        let day = at.get(..10).unwrap_or(at);
+        let _ = write!(text, " (moved {day})");
+    }
+    text
 }
 
 /// `fresh`, `stale, 2 levels behind`, `unknown`.
@@ -255,6 +283,7 @@ fn status_text(node: &ViewNode) -> String {
         Status::Fresh => "fresh".to_owned(),
         Status::Stale => format!("stale, {}", behind(node.lag)),
         Status::Unknown => "unknown".to_owned(),
+        Status::Missing => "missing".to_owned(),
     }
 }
 

@@ -40,6 +40,8 @@ pub enum Freshness {
     Stale { levels: u32 },
     /// Some base digest is unknown, so we cannot tell.
     Unknown,
+    /// The tag does not exist in its registry.
+    Missing,
 }
 
 impl Freshness {
@@ -51,7 +53,7 @@ impl Freshness {
     pub fn lag(self) -> u32 {
         match self {
             Freshness::Stale { levels } => levels,
-            Freshness::Fresh | Freshness::Unknown => 0,
+            Freshness::Fresh | Freshness::Unknown | Freshness::Missing => 0,
         }
     }
 }
@@ -159,7 +161,14 @@ impl Graph {
             .nodes
             .iter()
             .zip(&lag)
-            .map(|(node, lag)| (node.image.clone(), freshness(*lag)))
+            .map(|(node, lag)| {
+                let freshness = if node.missing {
+                    Freshness::Missing
+                } else {
+                    freshness(*lag)
+                };
+                (node.image.clone(), freshness)
+            })
             .collect();
         Ok(Staleness { by_image, moved })
     }
@@ -230,6 +239,7 @@ mod tests {
                     Freshness::Fresh => format!("{name}:ok"),
                     Freshness::Stale { levels } => format!("{name}:{levels}"),
                     Freshness::Unknown => format!("{name}:?"),
+                    Freshness::Missing => format!("{name}:missing"),
                 }
             })
             .collect();
@@ -273,6 +283,20 @@ mod tests {
                 .unwrap();
             assert_eq!(report(&staleness), expected, "{nodes} / {edges}");
         }
+    }
+
+    /// A tag its registry does not have is missing, never fresh, and what is built on
+    /// it cannot be told fresh either.
+    #[test]
+    fn a_missing_tag_is_missing_and_its_children_unknown() {
+        let mut g = graph("a=1 b=2", "a>b@1");
+        g.set_missing(&"a:1".parse().unwrap());
+        let staleness = g.staleness(EdgeFilter::FinalStage).unwrap();
+        assert_eq!(report(&staleness), "a:missing b:?");
+        let mut g = graph("a=0", "");
+        g.set_missing(&"a:1".parse().unwrap());
+        let staleness = g.staleness(EdgeFilter::FinalStage).unwrap();
+        assert_eq!(report(&staleness), "a:missing");
     }
 
     #[test]

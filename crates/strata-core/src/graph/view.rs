@@ -18,6 +18,8 @@ pub enum Status {
     Fresh,
     Stale,
     Unknown,
+    /// The tag does not exist in its registry.
+    Missing,
 }
 
 /// One image of the view.
@@ -38,6 +40,22 @@ pub struct ViewNode {
     pub stale: bool,
     /// Levels behind (see [`Freshness`]); 0 unless stale.
     pub lag: u32,
+    /// For a stale image we do not build: the base it is still built on an old digest
+    /// of, which its publisher has not rebuilt it on yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<Waiting>,
+}
+
+/// What a stale external image waits on: its publisher's rebuild on `base`'s new digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiting {
+    /// The base that moved under it.
+    pub base: ImageRef,
+    /// The digest of `base` it is still built on.
+    pub built_on: Digest,
+    /// When `base` moved away from `built_on`, as the caller knows it (RFC 3339); `None`
+    /// when unknown.
+    pub moved_at: Option<String>,
 }
 
 /// Whether a view node is built by us.
@@ -105,9 +123,13 @@ impl View {
                         Freshness::Fresh => Status::Fresh,
                         Freshness::Stale { .. } => Status::Stale,
                         Freshness::Unknown => Status::Unknown,
+                        Freshness::Missing => Status::Missing,
                     },
                     stale: freshness.is_stale(),
                     lag: freshness.lag(),
+                    waiting: (!node.is_managed() && freshness.is_stale())
+                        .then(|| waiting(graph, staleness, &node.image))
+                        .flatten(),
                 }
             })
             .collect();
@@ -125,6 +147,26 @@ impl View {
             .collect();
         View { nodes, edges }
     }
+}
+
+/// The final-stage base `image` is behind: one it is built on an old digest of (else one
+/// that is stale itself).
+fn waiting(graph: &Graph, staleness: &Staleness, image: &ImageRef) -> Option<Waiting> {
+    let parents = graph.parents(image, EdgeFilter::FinalStage);
+    let moved = parents.iter().find(|edge| {
+        let now = graph.node(edge.base()).and_then(|n| n.digest.as_ref());
+        matches!((edge.built_on(), now), (Some(on), Some(now)) if on != now)
+    });
+    let edge = moved.or_else(|| {
+        parents
+            .iter()
+            .find(|edge| staleness.get(edge.base()).is_stale())
+    })?;
+    Some(Waiting {
+        base: edge.base().clone(),
+        built_on: edge.built_on()?.clone(),
+        moved_at: None,
+    })
 }
 
 impl Graph {

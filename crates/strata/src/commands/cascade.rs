@@ -34,7 +34,15 @@ pub(super) fn run(args: &CascadeArgs) -> Result<u8> {
     if args.dry_run {
         let root = root.ok_or_else(|| anyhow!("--dry-run needs an IMAGE"))?;
         let plan = hierarchy.graph.downstream(&root, follow)?;
-        return print_plan(&plan, &hierarchy, args.format).map(|()| exit::OK);
+        let staleness = hierarchy.graph.staleness(follow)?;
+        let view = PlanView::new(&plan, &hierarchy, &staleness, follow);
+        print_plan(&view, args.format)?;
+        // One rule in every verb: a dry run exits 1 when something is pending.
+        return Ok(if view.pending > 0 {
+            exit::FINDINGS
+        } else {
+            exit::OK
+        });
     }
     let options = Options {
         quiet: args.quiet,
@@ -63,6 +71,11 @@ pub(super) fn run(args: &CascadeArgs) -> Result<u8> {
     let workspace = &session.config.workspace;
     let mut reports = Vec::new();
     for root in &roots {
+        let plan = hierarchy.graph.downstream(root, follow)?;
+        if plan.is_empty() {
+            explain_nothing_to_do(root, &plan, &hierarchy, follow)?;
+            continue;
+        }
         let report = session
             .runtime
             .block_on(rebuild::run(
@@ -100,16 +113,36 @@ fn print_reports(reports: &[Report], format: Format) -> Result<()> {
     Ok(())
 }
 
-fn print_plan(plan: &Plan, hierarchy: &Hierarchy, format: Format) -> Result<()> {
-    let view = PlanView::new(plan, hierarchy);
+fn print_plan(view: &PlanView, format: Format) -> Result<()> {
     let stdout = io::stdout();
     let mut out = stdout.lock();
     if format == Format::Json {
-        serde_json::to_writer_pretty(&mut out, &view).context("writing JSON")?;
+        serde_json::to_writer_pretty(&mut out, view).context("writing JSON")?;
         writeln!(out)?;
     } else {
         view.write_text(&mut out)?;
     }
     out.flush()?;
+    Ok(())
+}
+
+/// A root with no managed image below it in reach: says so on stderr, and which external
+/// images the managed ones further down wait on.
+fn explain_nothing_to_do(
+    root: &ImageRef,
+    plan: &Plan,
+    hierarchy: &Hierarchy,
+    follow: EdgeFilter,
+) -> Result<()> {
+    let staleness = hierarchy.graph.staleness(follow)?;
+    let view = PlanView::new(plan, hierarchy, &staleness, follow);
+    let stderr = io::stderr();
+    let mut err = stderr.lock();
+    writeln!(
+        err,
+        "nothing to rebuild from {}: no managed image is built on it directly",
+        root.familiar()
+    )?;
+    view.write_behind(&mut err)?;
     Ok(())
 }

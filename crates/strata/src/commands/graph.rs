@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::Serialize;
-use strata_core::graph::{EdgeFilter, ImageRef, TreeStyle, View};
+use strata_core::graph::{EdgeFilter, ImageRef, Status, TreeStyle, View};
 
 use super::exit;
 use crate::cli::{GraphArgs, GraphFormat};
 use crate::config::{self, Config};
 use crate::hierarchy::{self, Hierarchy};
-use crate::registry::{RegistryClient, install_crypto_provider};
+use crate::registry::{RegistryClient, TagKey, install_crypto_provider};
 use crate::state::{State, ensure_outside, state_path};
 use crate::{dirs, resolve};
 
@@ -96,13 +96,16 @@ pub(super) fn run(args: &GraphArgs) -> Result<u8> {
         }
     };
     let hierarchy = session.hierarchy(state.as_ref())?;
-    if let Some(state) = state {
-        session.runtime.block_on(state.close());
-    }
     for warning in &hierarchy.warnings {
         eprintln!("warning: {warning}");
     }
-    let view = hierarchy.graph.view(session.config.workspace.follow)?;
+    let mut view = hierarchy.graph.view(session.config.workspace.follow)?;
+    if let Some(state) = state {
+        session.runtime.block_on(async {
+            moved_at(&mut view, &state).await;
+            state.close().await;
+        });
+    }
     let stale: Vec<Stale> = view
         .nodes
         .iter()
@@ -145,9 +148,38 @@ pub(super) fn run(args: &GraphArgs) -> Result<u8> {
     if args.format != GraphFormat::Json && !stale.is_empty() {
         eprintln!("{} stale", crate::output::count(stale.len(), "image"));
     }
-    Ok(if stale.is_empty() {
+    let missing = view
+        .nodes
+        .iter()
+        .filter(|n| n.status == Status::Missing)
+        .count();
+    if args.format != GraphFormat::Json && missing > 0 {
+        eprintln!(
+            "{} missing from its registry",
+            crate::output::count(missing, "image")
+        );
+    }
+    Ok(if stale.is_empty() && missing == 0 {
         exit::OK
     } else {
         exit::FINDINGS
     })
+}
+
+/// When each base a stale external image waits on moved away from the digest it is
+/// built on, as the state database saw it.
+async fn moved_at(view: &mut View, state: &State) {
+    for node in &mut view.nodes {
+        let Some(waiting) = &mut node.waiting else {
+            continue;
+        };
+        let Ok(key) = TagKey::of(waiting.base.reference()) else {
+            continue;
+        };
+        let moves = state.history(&key).await.unwrap_or_default();
+        waiting.moved_at = moves
+            .iter()
+            .find(|m| m.from == waiting.built_on)
+            .map(|m| crate::output::rfc3339(m.observed_at));
+    }
 }

@@ -331,3 +331,32 @@ impl Forge for GitHub {
         Box::pin(self.auto_merge(repo, number, method))
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn graphql(api: &str) -> String {
+        let config = ForgeConfig::new(ForgeKind::GitHub, api, "t", "GITHUB_TOKEN").unwrap();
+        GitHub::new(config).unwrap().graphql_url().to_string()
+    }
+
+    /// GitHub.com answers GraphQL at `api.github.com/graphql`; an Enterprise Server whose
+    /// REST root is `https://host/api/v3` answers it at `https://host/api/graphql`.
+    #[test]
+    fn graphql_lives_beside_the_rest_root() {
+        assert_eq!(
+            graphql("https://api.github.com"),
+            "https://api.github.com/graphql"
+        );
+        assert_eq!(
+            graphql("https://ghe.example.com/api/v3"),
+            "https://ghe.example.com/api/graphql"
+        );
+        assert_eq!(
+            graphql("http://127.0.0.1:8080"),
+            "http://127.0.0.1:8080/graphql"
+        );
+    }
+}

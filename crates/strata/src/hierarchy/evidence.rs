@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 
 use super::published::{self, Published};
 use super::{Hierarchy, history};
-use crate::registry::RegistryClient;
+use crate::registry::{RegistryClient, RegistryError};
 use crate::state::State;
 
 /// Earlier digests of a base tried for a layer-prefix match.
@@ -52,7 +52,17 @@ pub(super) async fn observe(
                     hierarchy.published.insert(image, seen);
                 }
                 Err(e) => {
-                    if hierarchy.graph.node(&image).is_some_and(|n| n.is_managed()) {
+                    let missing = e.chain().any(|cause| {
+                        matches!(
+                            cause.downcast_ref::<RegistryError>(),
+                            Some(RegistryError::NotFound { .. })
+                        )
+                    });
+                    if missing {
+                        // Not in its registry: missing, never fresh.
+                        hierarchy.graph.set_missing(&image);
+                        hierarchy.warnings.push(format!("{e:#}"));
+                    } else if hierarchy.graph.node(&image).is_some_and(|n| n.is_managed()) {
                         hierarchy.warnings.push(format!("{e:#}"));
                     }
                     failed.insert(image);

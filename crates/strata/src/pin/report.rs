@@ -109,6 +109,9 @@ pub struct RegistryJson {
     pub retries: u64,
     pub cache_hits: u64,
     pub rate_limit_remaining: Option<u64>,
+    /// The host actually contacted, when a mirror serves the registry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mirror: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -290,6 +293,7 @@ fn registry_json(s: &RegistryStats) -> RegistryJson {
         retries: s.retries,
         cache_hits: s.cache_hits,
         rate_limit_remaining: s.rate_limit.map(|r| r.remaining),
+        mirror: s.mirror.clone(),
     }
 }
 
@@ -383,14 +387,18 @@ pub fn write_problems(
     Ok(skipped.len())
 }
 
-/// `registry requests: docker.io 12, ghcr.io 3`, when there were any.
+/// `registry requests: docker.io 12, ghcr.io 3`, when there were any; a mirrored
+/// registry is named by the host contacted (`127.0.0.1:5100 (mirror of docker.io) 12`).
 pub fn write_requests(
     out: &mut dyn Write,
     registries: &BTreeMap<String, RegistryJson>,
 ) -> io::Result<()> {
     let requests: Vec<String> = registries
         .iter()
-        .map(|(name, r)| format!("{name} {}", r.requests))
+        .map(|(name, r)| match &r.mirror {
+            Some(host) => format!("{host} (mirror of {name}) {}", r.requests),
+            None => format!("{name} {}", r.requests),
+        })
         .collect();
     if !requests.is_empty() {
         writeln!(out, "registry requests: {}", requests.join(", "))?;

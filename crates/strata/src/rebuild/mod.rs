@@ -26,5 +26,5 @@ pub mod trigger;
 pub mod wait;
 
 pub use cascade::{Options, run, run_from};
-pub use plan::{PlanView, Planned};
+pub use plan::{Behind, PlanView, Planned};
 pub use report::{NodeReport, Report, Status};

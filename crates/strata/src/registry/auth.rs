@@ -66,6 +66,11 @@ impl From<Challenge> for Access {
 pub(crate) struct RegistryState {
     /// The registry as written in references (`docker.io`).
     pub(crate) domain: String,
+    /// How messages name it: the domain, or the host actually contacted when a mirror
+    /// serves it (`127.0.0.1:5100 (mirror of docker.io)`).
+    pub(crate) shown: String,
+    /// The mirror host contacted instead of the domain, if any.
+    pub(crate) mirror: Option<String>,
     /// Where it is served (`https://registry-1.docker.io`, or its mirror's URL).
     pub(crate) base: String,
     /// The name its credentials are looked up under: the domain, or the mirror's host.
@@ -80,8 +85,14 @@ pub(crate) struct RegistryState {
 impl RegistryState {
     pub(crate) fn new(domain: &str, config: &RegistryConfig) -> RegistryState {
         let served = config.mirrors.get(domain).map_or(domain, String::as_str);
+        let mirror = (served != domain).then(|| served.to_owned());
         RegistryState {
             domain: domain.to_owned(),
+            shown: match &mirror {
+                Some(host) => format!("{host} (mirror of {domain})"),
+                None => domain.to_owned(),
+            },
+            mirror,
             base: base_url(served, &config.insecure),
             credential_host: served.to_owned(),
             ping: Mutex::new(None),
@@ -173,6 +184,8 @@ impl Inner {
         let url = format!("{}{path}", registry.base);
         let call = Call {
             registry: &registry.domain,
+            shown: &registry.shown,
+            mirror: registry.mirror.as_deref(),
             target,
             kind,
             method,
@@ -345,7 +358,7 @@ pub(crate) fn unauthorized(
     detail: String,
 ) -> RegistryError {
     RegistryError::Unauthorized {
-        registry: registry.domain.clone(),
+        registry: registry.shown.clone(),
         repository: repository.to_owned(),
         detail,
     }
@@ -353,7 +366,7 @@ pub(crate) fn unauthorized(
 
 pub(crate) fn bad_secret(registry: &RegistryState) -> RegistryError {
     RegistryError::Credentials {
-        registry: registry.domain.clone(),
+        registry: registry.shown.clone(),
         detail: "the configured credentials cannot be sent in an HTTP header".to_owned(),
     }
 }

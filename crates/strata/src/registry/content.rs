@@ -210,11 +210,11 @@ impl Inner {
         }
         Err(match status.as_u16() {
             404 => RegistryError::NotFound {
-                registry: registry.domain.clone(),
+                registry: registry.shown.clone(),
                 reference: target.to_owned(),
             },
             403 => RegistryError::Denied {
-                registry: registry.domain.clone(),
+                registry: registry.shown.clone(),
                 repository: repository.to_owned(),
             },
             code => {
@@ -259,7 +259,7 @@ pub(crate) fn verify(
     for expected in [claimed.as_ref(), asked].into_iter().flatten() {
         if *expected != actual {
             return Err(RegistryError::DigestMismatch {
-                registry: registry.domain.clone(),
+                registry: registry.shown.clone(),
                 target: target.to_owned(),
                 expected: expected.clone(),
                 actual,
@@ -307,7 +307,7 @@ pub(crate) fn protocol(
     detail: String,
 ) -> RegistryError {
     RegistryError::Protocol {
-        registry: registry.domain.clone(),
+        registry: registry.shown.clone(),
         target: target.to_owned(),
         status,
         detail,

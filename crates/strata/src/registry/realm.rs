@@ -66,6 +66,8 @@ impl Inner {
         let target = format!("token for {scope}");
         let call = Call {
             registry: &registry.domain,
+            shown: &registry.shown,
+            mirror: registry.mirror.as_deref(),
             target: &target,
             kind: Kind::Token,
             method: if form.is_some() {

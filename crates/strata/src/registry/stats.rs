@@ -29,6 +29,8 @@ pub struct RegistryStats {
     pub cache_hits: u64,
     /// The reading with the lowest remaining budget (`RateLimit-Remaining`) seen.
     pub rate_limit: Option<RateLimit>,
+    /// The host actually contacted when a mirror serves the registry.
+    pub mirror: Option<String>,
 }
 
 /// A snapshot of all registries' counters, keyed by registry host as written in
@@ -84,9 +86,13 @@ impl StatsBook {
         update(registries.entry(registry.to_owned()).or_default());
     }
 
-    /// One request of `kind` sent (`retry` when it repeats an earlier attempt).
-    pub(crate) fn sent(&self, registry: &str, kind: Kind, retry: bool) {
+    /// One request of `kind` sent (`retry` when it repeats an earlier attempt) to
+    /// `registry`, or to the `mirror` serving it.
+    pub(crate) fn sent(&self, registry: &str, mirror: Option<&str>, kind: Kind, retry: bool) {
         self.with(registry, |stats| {
+            if stats.mirror.is_none() {
+                stats.mirror = mirror.map(str::to_owned);
+            }
             match kind {
                 Kind::Ping => stats.pings += 1,
                 Kind::ManifestHead => stats.manifest_heads += 1,
@@ -146,17 +152,19 @@ mod tests {
     #[test]
     fn counts_requests_per_registry_and_kind() {
         let book = StatsBook::default();
-        book.sent("a", Kind::Ping, false);
-        book.sent("a", Kind::ManifestHead, false);
-        book.sent("a", Kind::ManifestHead, true);
-        book.sent("a", Kind::Token, false);
-        book.sent("b", Kind::BlobGet, false);
+        book.sent("a", None, Kind::Ping, false);
+        book.sent("a", None, Kind::ManifestHead, false);
+        book.sent("a", None, Kind::ManifestHead, true);
+        book.sent("a", None, Kind::Token, false);
+        book.sent("b", Some("m:1"), Kind::BlobGet, false);
         let stats = book.snapshot();
         let a = stats.registry("a");
         assert_eq!((a.requests, a.pings, a.manifest_heads), (3, 1, 2));
         assert_eq!((a.token_requests, a.retries), (1, 1));
         assert_eq!(stats.total_requests(), 4);
         assert_eq!(stats.registry("never"), RegistryStats::default());
+        assert_eq!(a.mirror, None);
+        assert_eq!(stats.registry("b").mirror.as_deref(), Some("m:1"));
     }
 
     #[test]

@@ -27,8 +27,12 @@ pub(crate) struct RetryPolicy {
 /// One request to send.
 #[derive(Debug)]
 pub(crate) struct Call<'a> {
-    /// The registry host as written in references: for counting and messages.
+    /// The registry host as written in references: what counters are kept under.
     pub(crate) registry: &'a str,
+    /// How messages name it (the host contacted, when a mirror serves it).
+    pub(crate) shown: &'a str,
+    /// The mirror host contacted instead, if any (recorded with the counters).
+    pub(crate) mirror: Option<&'a str>,
     /// What is asked for (`library/python:3.12`), for messages.
     pub(crate) target: &'a str,
     pub(crate) kind: Kind,
@@ -82,7 +86,8 @@ impl Transport {
         let mut waited = Duration::ZERO;
         loop {
             let repeat = retries + rate_waits > 0;
-            self.stats.sent(call.registry, call.kind, repeat);
+            self.stats
+                .sent(call.registry, call.mirror, call.kind, repeat);
             let reply = match self.attempt(call).await {
                 Ok(reply) => reply,
                 Err(Failure::TooLarge) => return Err(too_large(call)),
@@ -93,7 +98,7 @@ impl Transport {
                 }
                 Err(Failure::Transport(message)) => {
                     return Err(RegistryError::Transport {
-                        registry: call.registry.to_owned(),
+                        registry: call.shown.to_owned(),
                         url: call.url.to_owned(),
                         message: attempts_text(message, retries),
                     });
@@ -194,7 +199,7 @@ fn attempts_text(message: String, retries: u32) -> String {
 
 fn too_large(call: &Call<'_>) -> RegistryError {
     RegistryError::Protocol {
-        registry: call.registry.to_owned(),
+        registry: call.shown.to_owned(),
         target: call.target.to_owned(),
         status: None,
         detail: format!("answer larger than the {} byte limit", call.body_limit),
@@ -207,7 +212,7 @@ fn rate_limited(
     max_wait: Duration,
 ) -> RegistryError {
     RegistryError::RateLimited {
-        registry: call.registry.to_owned(),
+        registry: call.shown.to_owned(),
         target: call.target.to_owned(),
         retry_after,
         max_wait,

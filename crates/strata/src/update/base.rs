@@ -99,7 +99,8 @@ pub async fn propose_base(
             return Ok(None);
         }
         bail!(
-            "no file in {top} pins {} (as `{}@sha256:…`): there is no pin to update",
+            "no file in {top} pins {} (as `{}@sha256:…`): there is no pin to propose (pin it \
+             with `strata pin`, or let a push start its build: trigger = {{ kind = \"push\" }})",
             update.base.familiar(),
             update.base.familiar()
         );

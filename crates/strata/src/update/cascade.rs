@@ -78,9 +78,13 @@ pub async fn run(
         }
     };
     let mut outcomes = Vec::new();
+    let staleness = hierarchy
+        .graph
+        .staleness(workspace.follow)
+        .unwrap_or_default();
     for (root, plan) in ordered(&hierarchy, moved, workspace) {
         let plan = match plan {
-            Ok(plan) => PlanView::new(&plan, &hierarchy),
+            Ok(plan) => PlanView::new(&plan, &hierarchy, &staleness, workspace.follow),
             Err(err) => {
                 outcomes.push(failed(&root, None, &err.to_string()));
                 continue;

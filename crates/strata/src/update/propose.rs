@@ -163,7 +163,7 @@ pub struct Request<'a> {
 }
 
 /// Opens or updates the pull request, records it, closes the ones it supersedes, and
-/// turns on auto-merge when asked (asking again is harmless: the forge keeps it on).
+/// turns on auto-merge when asked and the pull request is new or changed.
 pub async fn open(
     state: &State,
     target: &Target,
@@ -193,7 +193,10 @@ pub async fn open(
         .await
         .context("closing superseded pull requests")?;
     let number = opened.pull_request.number;
+    // Turned on when the pull request is opened or changed, never again for one left as
+    // it was: someone may have turned it off on purpose.
     let auto_merge = match request.auto_merge {
+        Some(_) if opened.outcome == OpenOutcome::Unchanged => None,
         None => None,
         Some(method) => {
             let done = forge

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use strata_core::graph::ImageRef;
 use strata_core::update::Decision;
-use time::{OffsetDateTime, UtcOffset};
 
 use super::decide::FileOutcome;
 use super::{GroupOutcome, Run};
@@ -228,7 +227,7 @@ fn group_json(g: &GroupOutcome, outcomes: &[FileOutcome]) -> GroupJson {
                     .iter()
                     .filter_map(|&i| outcomes.get(i).map(|o| o.file.display.clone()))
                     .collect(),
-                first_seen: seen.map(rfc3339),
+                first_seen: seen.map(crate::output::rfc3339),
             })
             .collect(),
         status: g.branch.as_ref().map(|b| b.status.as_str()),
@@ -248,18 +247,4 @@ fn group_json(g: &GroupOutcome, outcomes: &[FileOutcome]) -> GroupJson {
         notes: g.notes.clone(),
         error: g.error.clone(),
     }
-}
-
-/// `2026-11-03T14:02:05Z`.
-fn rfc3339(at: OffsetDateTime) -> String {
-    let t = at.to_offset(UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
 }

@@ -337,7 +337,9 @@ impl GitHubFarm {
     }
 
     pub fn pulls(&self, repo: &str) -> Vec<Pull> {
-        self.models[repo].lock().unwrap().pulls.clone()
+        let mut model = self.models[repo].lock().unwrap();
+        model.sync();
+        model.pulls.clone()
     }
 
     pub fn assert_clean(&self) {
@@ -456,7 +458,10 @@ impl Fake {
     }
 
     pub fn pulls(&self) -> Vec<Pull> {
-        self.with(|m| m.pulls.clone())
+        self.with(|m| {
+            m.sync();
+            m.pulls.clone()
+        })
     }
 
     pub fn push_branch(&self, name: &str) {
