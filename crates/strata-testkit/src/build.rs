@@ -13,6 +13,8 @@
 //! `RUN`, `COPY` and contexts (one synthetic layer stands for them).
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use strata_core::extract::dockerfile::{Options, extract};
@@ -111,4 +113,50 @@ pub async fn build(recipe: &Recipe, mirrors: &str) -> Result<Built> {
         base_digest,
         digest,
     })
+}
+
+/// The `strata-test-builder` program for the test or benchmark calling this: beside the
+/// calling binary's profile directory (`target/<profile>/`), built with cargo when it is
+/// not there yet (a `cargo test -p strata` run; `cargo test --workspace` builds it with
+/// the test kit). `STRATA_TEST_BUILDER` overrides.
+pub fn program() -> PathBuf {
+    static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        if let Some(path) = std::env::var_os("STRATA_TEST_BUILDER") {
+            return PathBuf::from(path);
+        }
+        let exe = std::env::current_exe().unwrap_or_default();
+        // target/<profile>/deps/<test binary>
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let path = profile_dir.join(format!(
+            "strata-test-builder{}",
+            std::env::consts::EXE_SUFFIX
+        ));
+        if !path.exists() {
+            let release = profile_dir.file_name().is_some_and(|n| n == "release");
+            let mut cargo = Command::new(env!("CARGO"));
+            cargo.args([
+                "build",
+                "-q",
+                "-p",
+                "strata-testkit",
+                "--bin",
+                "strata-test-builder",
+            ]);
+            if release {
+                cargo.arg("--release");
+            }
+            if let Some(target) = profile_dir.parent() {
+                cargo.env("CARGO_TARGET_DIR", target);
+            }
+            let built = cargo.status().is_ok_and(|s| s.success());
+            assert!(built, "building strata-test-builder failed");
+        }
+        path
+    })
+    .clone()
 }

@@ -1,9 +1,19 @@
-//! Cascade propagation latency against the real registry on 127.0.0.1: the five-level
-//! hierarchy with twenty leaves (28 managed images, `tests/cascade_support`), rebuilt by
-//! the instant test builder. Per round the root tag moves, then `strata cascade` (built
+//! Cascade propagation latency against the real registry on 127.0.0.1, with
+//! `strata-test-builder`, which builds like `docker build` (on what the file pins) and
+//! takes a few milliseconds. Per round the root tag moves, then `strata cascade` (built
 //! with the bench profile) runs; measured from the move to the last leaf published on
-//! the new base (the builder logs each push), with per-level spans from strata's report,
-//! the builders' own time along the critical path, and strata's overhead beyond it.
+//! the new base (every build logs its push).
+//!
+//! - unpinned: the five-level hierarchy of `tests/cascade_support` (28 managed images,
+//!   20 leaves), `--parallel 8` and `32`: per-level spans from strata's report, the
+//!   builders' own time along the critical path, and strata's overhead beyond it;
+//! - pinned, in place: the pinned organisation of `tests/pinned_support` (31 managed
+//!   images in five repositories, 20 leaves), every Dockerfile pinned; each rebuild's
+//!   pins written to its checkout, the command trigger building it there;
+//! - pinned, commit: the same organisation with `trigger = { kind = "push" }`: each
+//!   image's pins committed and pushed to a bare `origin` whose `post-receive` hook is the
+//!   CI that builds the pushed commit. Also the git cost per repository (strata's
+//!   `delivery_ms`: scan, commit, push).
 //!
 //! Run: `cargo bench -p strata --bench cascade`.
 
@@ -11,6 +21,8 @@
 
 #[path = "../tests/cascade_support/mod.rs"]
 mod cascade_support;
+#[path = "../tests/pinned_support/mod.rs"]
+mod pinned_support;
 
 use std::collections::BTreeMap;
 
@@ -48,6 +60,157 @@ fn main() {
             report(parallel, &rounds);
         }
     });
+    drop(runtime);
+    for mode in [pinned_support::Mode::InPlace, pinned_support::Mode::Commit] {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(pinned(mode));
+    }
+}
+
+/// One measured cascade of the pinned organisation.
+struct Pinned {
+    latency: u128,
+    wall: u128,
+    levels: Vec<f64>,
+    /// Builds' own time, longest per level (ms).
+    builds: Vec<u128>,
+    /// Delivery time of the images that carried their repository's change, per repository.
+    delivery: BTreeMap<String, Vec<u64>>,
+}
+
+async fn pinned(mode: pinned_support::Mode) {
+    let org = pinned_support::Org::new(mode, None).await;
+    let mut rounds = Vec::new();
+    // Round 0 warms up (strata's clone of the git repository, caches).
+    for n in 0..=ROUNDS {
+        let round = pinned_round(&org, n).await;
+        if n > 0 {
+            rounds.push(round);
+        }
+    }
+    let name = match mode {
+        pinned_support::Mode::Commit => "commit, CI on push",
+        _ => "in place, command trigger",
+    };
+    let best = rounds.iter().min_by_key(|r| r.latency).unwrap();
+    let mut latencies: Vec<u128> = rounds.iter().map(|r| r.latency).collect();
+    latencies.sort_unstable();
+    println!();
+    println!(
+        "pinned cascade ({name}), {} images in 5 levels (20 leaves), --parallel 8, {ROUNDS} rounds",
+        org.members.len()
+    );
+    println!(
+        "  root moved -> last leaf published: best {} ms, median {} ms (target < 5000 ms)",
+        best.latency,
+        latencies[latencies.len() / 2]
+    );
+    println!("  root moved -> strata exited:       {} ms", best.wall);
+    for (at, seconds) in best.levels.iter().enumerate() {
+        let span = (seconds * 1000.0) as u128;
+        let build = best.builds.get(at).copied().unwrap_or(0);
+        println!(
+            "  level {}: {span} ms (first trigger to last publication), longest build {build} ms, \
+             strata's own {} ms",
+            at + 1,
+            span.saturating_sub(build)
+        );
+    }
+    for (repo, times) in &best.delivery {
+        let mut sorted = times.clone();
+        sorted.sort_unstable();
+        println!(
+            "  {repo}: pins delivered {} time(s), median {} ms, max {} ms",
+            sorted.len(),
+            sorted[sorted.len() / 2],
+            sorted[sorted.len() - 1]
+        );
+    }
+}
+
+async fn pinned_round(org: &pinned_support::Org, n: usize) -> Pinned {
+    let _ = std::fs::remove_file(org.log());
+    let (repo, tag) = pinned_support::split(&org.root);
+    org.registry
+        .seeder()
+        .push_image(&repo, &tag, &Image::new(&format!("debian-pinned-{n}")))
+        .await
+        .unwrap();
+    let moved = now_ms();
+    let run = org
+        .strata(
+            &[
+                "cascade",
+                &org.root,
+                "--format",
+                "json",
+                "--quiet",
+                "--parallel",
+                "8",
+            ],
+            &[],
+        )
+        .await;
+    let wall = now_ms() - moved;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    org.settle_ci().await;
+    let report = run.json();
+    let log = org.builds();
+    let at = |event: &Value| u128::from(event["at_ms"].as_u64().unwrap());
+    // The first publication of each image on this round's chain.
+    let mut done: BTreeMap<String, u128> = BTreeMap::new();
+    let mut took: BTreeMap<String, u128> = BTreeMap::new();
+    let mut started: BTreeMap<String, u128> = BTreeMap::new();
+    for event in &log {
+        let image = event["image"].as_str().unwrap().to_owned();
+        match event["event"].as_str() {
+            Some("start") => {
+                started.insert(image, at(event));
+            }
+            Some("published") => {
+                let finished = at(event);
+                let begun = started.get(&image).copied().unwrap_or(finished);
+                took.entry(image.clone()).or_insert(finished - begun);
+                done.entry(image).or_insert(finished);
+            }
+            _ => {}
+        }
+    }
+    let last = org
+        .members
+        .iter()
+        .filter(|m| m.level == 5)
+        .filter_map(|m| done.get(&m.name))
+        .max()
+        .copied()
+        .unwrap();
+    let mut builds = vec![0u128; 5];
+    for member in &org.members {
+        if let Some(t) = took.get(&member.name) {
+            builds[member.level - 1] = builds[member.level - 1].max(*t);
+        }
+    }
+    let mut delivery: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for node in report[0]["nodes"].as_array().unwrap() {
+        let (Some(ms), Some(image)) = (node["delivery_ms"].as_u64(), node["image"].as_str()) else {
+            continue;
+        };
+        if let Some(member) = org.members.iter().find(|m| m.name == image) {
+            delivery.entry(member.repo.to_owned()).or_default().push(ms);
+        }
+    }
+    Pinned {
+        latency: last - moved,
+        wall,
+        levels: report[0]["levels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["seconds"].as_f64().unwrap_or(0.0))
+            .collect(),
+        builds,
+        delivery,
+    }
 }
 
 async fn round(setup: &Setup, n: usize, parallel: &str) -> Round {

@@ -359,7 +359,12 @@ impl Git {
                     .filter(|l| !l.is_empty())
                     .collect::<Vec<_>>()
                     .join(" / ");
-                if summary.starts_with("[remote rejected]") {
+                // The ref moved under the remote's own lock (another push won the race)
+                // is as stale as a lease that no longer holds.
+                let raced = ["cannot lock ref", "failed to update ref", "but expected"]
+                    .iter()
+                    .any(|words| summary.contains(words));
+                if summary.starts_with("[remote rejected]") && !raced {
                     Ok(Pushed::RemoteRejected {
                         summary,
                         remote_said,

@@ -260,8 +260,9 @@ async fn story(
     heading(
         8,
         "Cascade the fix",
-        "Rebuild everything below python:3.12-slim, level by level, each image only once its\n\
-         base's new image is published (strata-test-builder plays CI).",
+        "Rebuild everything below python:3.12-slim, level by level: each repository's pins of\n\
+         the moved base are rewritten in place, then it is rebuilt (strata-test-builder builds\n\
+         like `docker build`, on what the file pins), once its base's new image is published.",
     );
     sh.strata(&["cascade", "python:3.12-slim"], &[0])?;
 

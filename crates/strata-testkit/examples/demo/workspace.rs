@@ -147,7 +147,10 @@ timeout = "60s"
 poll_interval = "20ms"
 poll_max = "250ms"
 
-# What CI would do: build the image on its base's current digest and push it.
+# What `docker build` + `docker push` would do in the repository: build the image on
+# exactly what its Dockerfile pins. Before each rebuild, strata writes the new pins of the
+# moved bases into the repository's working tree (pins = "in-place", the default for a
+# command), so the build reads them.
 [workspace.trigger]
 command = ["{builder}"]
 env = {{ STRATA_TEST_MIRRORS = "docker.io={host}" }}

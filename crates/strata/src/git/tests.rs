@@ -207,3 +207,67 @@ fn pushes_with_a_lease_and_reads_the_remote_branch() {
         Some(next)
     );
 }
+
+/// Pushing a commit to a branch with a lease: done; refused as stale when the branch
+/// moved meanwhile (try again on the new tip); refused by the remote itself (a protected
+/// branch's hook) with what it said. A refusal is an answer, not an error.
+#[test]
+fn push_commit_tells_a_moved_branch_from_a_refusing_remote() {
+    let (dir, git) = repo();
+    let bare = tempfile::tempdir().unwrap();
+    sh(bare.path(), &["init", "-q", "--bare"]);
+    let url = bare.path().to_str().unwrap();
+    sh(dir.path(), &["remote", "add", "origin", url]);
+    sh(dir.path(), &["push", "-q", "origin", "main"]);
+    let head = git.resolve("HEAD").unwrap().unwrap();
+    let tree = git.tree_of(&head).unwrap();
+    let next = git.commit_tree(&tree, &head, "next").unwrap();
+    let other = git.commit_tree(&tree, &head, "other").unwrap();
+
+    assert_eq!(
+        git.push_commit("origin", &next, "main", &head).unwrap(),
+        Pushed::Done
+    );
+    assert_eq!(
+        git.remote_branch("origin", "main").unwrap(),
+        Some(next.clone())
+    );
+    // The lease still names `head`, but main is at `next` now.
+    let stale = git.push_commit("origin", &other, "main", &head).unwrap();
+    assert!(matches!(stale, Pushed::Stale { .. }), "{stale:?}");
+    assert_eq!(
+        git.remote_branch("origin", "main").unwrap(),
+        Some(next.clone())
+    );
+
+    let hook = bare.path().join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\necho 'GH006: Protected branch update failed for refs/heads/main.' >&2\nexit 1\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let refused = git.push_commit("origin", &other, "main", &next).unwrap();
+    let Pushed::RemoteRejected {
+        summary,
+        remote_said,
+    } = refused
+    else {
+        panic!("{refused:?}");
+    };
+    assert!(summary.contains("pre-receive hook declined"), "{summary}");
+    assert!(
+        remote_said.contains("GH006: Protected branch"),
+        "{remote_said}"
+    );
+    assert_eq!(
+        git.messages(&next, 5)
+            .unwrap()
+            .split('\0')
+            .next()
+            .unwrap()
+            .trim(),
+        "next"
+    );
+}

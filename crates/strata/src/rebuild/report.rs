@@ -57,6 +57,9 @@ pub struct NodeReport {
     pub finished_at: Option<OffsetDateTime>,
     /// Why it failed or was skipped.
     pub message: Option<String>,
+    /// How long bringing its new pins to its build took (writing, or committing and
+    /// pushing, or the pull request), in milliseconds.
+    pub delivery_ms: Option<u64>,
 }
 
 fn unix_ms<S: serde::Serializer>(at: &Option<OffsetDateTime>, s: S) -> Result<S::Ok, S::Error> {

@@ -70,6 +70,8 @@ struct Finished {
     image: ImageRef,
     result: Result<(Published, Status), String>,
     triggered_at: Option<OffsetDateTime>,
+    /// How long delivering its new pins took.
+    delivery: Option<std::time::Duration>,
 }
 
 /// The per-image facts the runner reads from the hierarchy.
@@ -121,6 +123,9 @@ impl Runner {
                 .or_insert_with(|| blank(&done.image, 0));
             report.triggered_at = done.triggered_at.or(report.triggered_at);
             report.finished_at = Some(now);
+            report.delivery_ms = done
+                .delivery
+                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
             match done.result {
                 Ok((seen, status)) => {
                     if status == Status::Published
@@ -239,11 +244,15 @@ impl Runner {
     /// claim, trigger and wait.
     async fn rebuild(self, job: Job) -> Finished {
         let mut triggered_at = None;
-        let result = self.rebuild_inner(&job, &mut triggered_at).await;
+        let mut delivery = None;
+        let result = self
+            .rebuild_inner(&job, &mut triggered_at, &mut delivery)
+            .await;
         Finished {
             image: job.image,
             result,
             triggered_at,
+            delivery,
         }
     }
 
@@ -251,6 +260,7 @@ impl Runner {
         &self,
         job: &Job,
         triggered_at: &mut Option<OffsetDateTime>,
+        delivery: &mut Option<std::time::Duration>,
     ) -> Result<(Published, Status), String> {
         let key = job.image.to_string();
         let news: Vec<&Published> = job.bases.iter().map(|(_, p)| p).collect();
@@ -282,7 +292,9 @@ impl Runner {
                 return Ok((current.clone(), Status::UpToDate));
             }
             let build = self.startable(job)?;
+            let started = std::time::Instant::now();
             delivered = self.deliver(job, build).await?;
+            *delivery = Some(started.elapsed());
             let now = OffsetDateTime::now_utc();
             claimed_now = self
                 .state
@@ -478,5 +490,6 @@ pub(super) fn blank(image: &ImageRef, level: usize) -> NodeReport {
         triggered_at: None,
         finished_at: None,
         message: None,
+        delivery_ms: None,
     }
 }

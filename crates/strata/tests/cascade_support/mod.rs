@@ -392,44 +392,7 @@ impl Run {
     }
 }
 
-/// The test builder program: `target/<profile>/strata-test-builder` beside this test's
-/// own directory, built with cargo when it is not there (a `cargo test -p strata` run;
-/// `cargo test --workspace` builds it with the test kit). `STRATA_TEST_BUILDER`
-/// overrides.
+/// The builder program.
 pub fn builder() -> PathBuf {
-    static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    PATH.get_or_init(|| {
-        if let Some(path) = std::env::var_os("STRATA_TEST_BUILDER") {
-            return PathBuf::from(path);
-        }
-        let exe = std::env::current_exe().unwrap();
-        // target/<profile>/deps/<test binary>
-        let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-        let path = profile_dir.join(format!(
-            "strata-test-builder{}",
-            std::env::consts::EXE_SUFFIX
-        ));
-        if !path.exists() {
-            let release = profile_dir.file_name().is_some_and(|n| n == "release");
-            let mut cargo = Command::new(env!("CARGO"));
-            cargo.args([
-                "build",
-                "-q",
-                "-p",
-                "strata-testkit",
-                "--bin",
-                "strata-test-builder",
-            ]);
-            if release {
-                cargo.arg("--release");
-            }
-            if let Some(target) = profile_dir.parent() {
-                cargo.env("CARGO_TARGET_DIR", target);
-            }
-            let status = cargo.status().unwrap();
-            assert!(status.success(), "building strata-test-builder failed");
-        }
-        path
-    })
-    .clone()
+    strata_testkit::build::program()
 }

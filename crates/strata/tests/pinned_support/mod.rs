@@ -742,39 +742,7 @@ impl Run {
     }
 }
 
-/// The builder program (built by cargo when missing).
+/// The builder program.
 pub fn builder() -> PathBuf {
-    static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    PATH.get_or_init(|| {
-        if let Some(path) = std::env::var_os("STRATA_TEST_BUILDER") {
-            return PathBuf::from(path);
-        }
-        let exe = std::env::current_exe().unwrap();
-        let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-        let path = profile_dir.join(format!(
-            "strata-test-builder{}",
-            std::env::consts::EXE_SUFFIX
-        ));
-        if !path.exists() {
-            let release = profile_dir.file_name().is_some_and(|n| n == "release");
-            let mut cargo = Command::new(env!("CARGO"));
-            cargo.args([
-                "build",
-                "-q",
-                "-p",
-                "strata-testkit",
-                "--bin",
-                "strata-test-builder",
-            ]);
-            if release {
-                cargo.arg("--release");
-            }
-            if let Some(target) = profile_dir.parent() {
-                cargo.env("CARGO_TARGET_DIR", target);
-            }
-            assert!(cargo.status().unwrap().success(), "building the builder");
-        }
-        path
-    })
-    .clone()
+    strata_testkit::build::program()
 }

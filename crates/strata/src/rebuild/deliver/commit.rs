@@ -282,3 +282,182 @@ fn scan_commit(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::path::Path;
+    use std::process::Command;
+
+    use strata_core::graph::ImageRef;
+
+    use super::*;
+
+    fn sh(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {:?}", out);
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    const OLD: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+    const NEW: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+
+    /// A clone of a bare `origin` whose main has a Dockerfile pinning `org/base:1` at OLD.
+    fn setup() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let (origin, work) = (dir.path().join("origin.git"), dir.path().join("work"));
+        std::fs::create_dir_all(&work).unwrap();
+        sh(
+            dir.path(),
+            &[
+                "init",
+                "-q",
+                "--bare",
+                "--initial-branch=main",
+                "origin.git",
+            ],
+        );
+        sh(&work, &["init", "-q", "--initial-branch=main"]);
+        std::fs::write(
+            work.join("Dockerfile"),
+            format!("FROM registry.example.com/org/base:1@{OLD}\n"),
+        )
+        .unwrap();
+        sh(&work, &["add", "."]);
+        sh(&work, &["commit", "-q", "-m", "initial"]);
+        sh(
+            &work,
+            &["remote", "add", "origin", origin.to_str().unwrap()],
+        );
+        sh(&work, &["push", "-q", "origin", "main"]);
+        (dir, origin, work)
+    }
+
+    fn job(work: &Path, push_is_trigger: bool) -> Job {
+        Job {
+            dir: work.to_path_buf(),
+            branch: None,
+            moves: vec![Move {
+                base: ImageRef::parse("registry.example.com/org/base:1").unwrap(),
+                to: NEW.parse().unwrap(),
+            }],
+            scan: ScanOptions::default(),
+            message: "Pin org/base:1\n".to_owned(),
+            push_is_trigger,
+        }
+    }
+
+    fn origin_file(origin: &Path, path: &str) -> String {
+        sh(origin, &["show", &format!("main:{path}")])
+    }
+
+    #[test]
+    fn a_branch_that_moved_meanwhile_gets_the_commit_redone_on_its_new_tip() {
+        let (_dir, origin, work) = setup();
+        // Someone else's push wins the race, once: the hook moves main first.
+        let other = origin.join("other-push");
+        let hook = origin.join("hooks/pre-receive");
+        std::fs::write(
+            &hook,
+            format!(
+                "#!/bin/sh\nif [ ! -e '{marker}' ]; then\n  touch '{marker}'\n  \
+                 unset GIT_QUARANTINE_PATH GIT_OBJECT_DIRECTORY \
+                 GIT_ALTERNATE_OBJECT_DIRECTORIES\n  \
+                 c=$(git commit-tree -p main -m other \"$(git rev-parse main^{{tree}})\")\n  \
+                 git update-ref refs/heads/main \"$c\"\nfi\nexit 0\n",
+                marker = other.display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let done = commit(&job(&work, false)).unwrap().unwrap();
+        assert!(done.pushed);
+        assert_eq!(done.places, ["Dockerfile:1"]);
+        assert!(origin_file(&origin, "Dockerfile").contains(NEW));
+        // Redone on the other push's commit, which is kept.
+        let parent = sh(&origin, &["rev-parse", "main^"]);
+        assert_eq!(sh(&origin, &["log", "-1", "--format=%s", &parent]), "other");
+        let message = sh(&origin, &["log", "-1", "--format=%B", "main"]);
+        assert!(
+            message.contains(&format!(
+                "Strata-Rebuild-On: registry.example.com/org/base:1@{NEW}"
+            )),
+            "{message}"
+        );
+        // Nothing left to do: a second delivery pushes nothing.
+        let again = commit(&job(&work, false)).unwrap().unwrap();
+        assert!(!again.pushed);
+        assert_eq!(again.commit, sh(&origin, &["rev-parse", "main"]));
+        // Not even as the trigger: the branch already carries the move.
+        let trigger = commit(&job(&work, true)).unwrap().unwrap();
+        assert!(!trigger.pushed);
+    }
+
+    #[test]
+    fn a_protected_branch_names_the_setting_to_use_and_nothing_is_pushed() {
+        let (_dir, origin, work) = setup();
+        let hook = origin.join("hooks/pre-receive");
+        std::fs::write(
+            &hook,
+            "#!/bin/sh\necho 'GitLab: You are not allowed to push code to protected branches on this project.' >&2\nexit 1\n",
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let err = commit(&job(&work, false)).unwrap_err();
+        assert!(
+            err.contains("protected branches") && err.contains("kind = \"pr\""),
+            "{err}"
+        );
+        assert!(origin_file(&origin, "Dockerfile").contains(OLD));
+    }
+
+    #[test]
+    fn a_push_trigger_with_nothing_pinned_pushes_one_empty_commit() {
+        let (_dir, origin, work) = setup();
+        std::fs::write(
+            work.join("Dockerfile"),
+            "FROM registry.example.com/org/base:1\n",
+        )
+        .unwrap();
+        sh(&work, &["commit", "-q", "-am", "unpinned"]);
+        sh(&work, &["push", "-q", "origin", "main"]);
+        let before = sh(&origin, &["rev-parse", "main"]);
+        let done = commit(&job(&work, true)).unwrap().unwrap();
+        assert!(done.pushed && done.places.is_empty());
+        assert_eq!(sh(&origin, &["rev-parse", "main^"]), before);
+        assert_eq!(
+            sh(&origin, &["rev-parse", "main^{tree}"]),
+            sh(&origin, &["rev-parse", &format!("{before}^{{tree}}")])
+        );
+        assert!(
+            done.describe().contains("empty commit"),
+            "{}",
+            done.describe()
+        );
+        let again = commit(&job(&work, true)).unwrap().unwrap();
+        assert!(!again.pushed, "the move was pushed already");
+        // Without the push being the trigger, nothing is pushed at all.
+        let (_dir2, origin2, work2) = setup();
+        std::fs::write(
+            work2.join("Dockerfile"),
+            "FROM registry.example.com/org/base:1\n",
+        )
+        .unwrap();
+        sh(&work2, &["commit", "-q", "-am", "unpinned"]);
+        sh(&work2, &["push", "-q", "origin", "main"]);
+        let tip = sh(&origin2, &["rev-parse", "main"]);
+        let done = commit(&job(&work2, false)).unwrap().unwrap();
+        assert!(!done.pushed);
+        assert_eq!(done.commit, tip);
+    }
+}
