@@ -250,6 +250,7 @@ fn bases_of(
                 path: full.to_path_buf(),
                 display: shown.to_owned(),
                 kind: Kind::Dockerfile,
+                reach: None,
             };
             read = scan_file(&file, opts);
             &read
