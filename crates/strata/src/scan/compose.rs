@@ -262,6 +262,11 @@ pub(super) fn follow(results: &mut Vec<FileScan>) {
         }
     }
     state.check_extends();
+    for scan in results.iter_mut().filter(|s| s.file.kind == Kind::Compose) {
+        // Link skips and errors were added after the file's own: back into line order.
+        scan.extraction.skips.sort_by_key(|s| s.line);
+        scan.extraction.errors.sort_by_key(|e| e.line);
+    }
     results.sort_by(|a, b| a.file.display.cmp(&b.file.display));
 }
 
