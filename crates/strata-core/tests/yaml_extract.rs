@@ -197,7 +197,11 @@ fn compose_crlf() {
 /// compose-spec: the version-1 format has no `services:`; docker compose v2 rejects it.
 #[test]
 fn compose_legacy_v1() {
-    insta::assert_json_snapshot!(run(compose::extract, "compose/legacy-v1.yml", &compose_vars));
+    insta::assert_json_snapshot!(run(
+        compose::extract,
+        "compose/legacy-v1.yml",
+        &compose_vars
+    ));
 }
 
 /// compose-go `loader/include.go` and `loader/extends.go`: the links a file gives its
@@ -207,7 +211,11 @@ fn compose_include_and_extends() {
     let text = fixture("compose/include-extends.yaml");
     let read = compose::read(&text, &compose_vars, compose::Services::All);
     let links: Vec<String> = read.links.iter().map(|l| format!("{l:?}")).collect();
-    let view = run(compose::extract, "compose/include-extends.yaml", &compose_vars);
+    let view = run(
+        compose::extract,
+        "compose/include-extends.yaml",
+        &compose_vars,
+    );
     insta::assert_json_snapshot!((view, links));
 }
 
@@ -263,11 +271,7 @@ fn actions_workflow() {
 /// GitHub's metadata syntax for a Docker container action.
 #[test]
 fn actions_action_metadata() {
-    insta::assert_json_snapshot!(run(
-        actions::extract_action,
-        "actions/action.yml",
-        &no_vars
-    ));
+    insta::assert_json_snapshot!(run(actions::extract_action, "actions/action.yml", &no_vars));
 }
 
 /// The runner's workflow schema: `container` and `services.<id>` may be plain strings.
