@@ -73,6 +73,7 @@ mod proxy;
 mod registry;
 mod seed;
 mod server;
+mod tls;
 mod token;
 
 pub use access_log::LoggedRequest;
@@ -83,4 +84,5 @@ pub use index::Index;
 pub use proxy::{Fault, FaultKind, FaultProxy, ProxiedRequest};
 pub use registry::{Auth, REGISTRY_BINARY, RegistryOptions, TestRegistry};
 pub use seed::{ClientAuth, Seeder};
+pub use tls::TestCa;
 pub use token::{Access, TokenIssuer, TokenOptions, TokenRequest};
