@@ -120,7 +120,9 @@ fn step_scheme_is_case_sensitive() {
 /// anything else is refused. A composite action's steps may run images.
 #[test]
 fn action_metadata_images() {
-    let cases: &[(&str, &[(usize, &str)], usize)] = &[
+    // (metadata, images found as (line, text), errors)
+    type Case<'a> = (&'a str, &'a [(usize, &'a str)], usize);
+    let cases: &[Case<'_>] = &[
         (
             "name: x\nruns:\n  using: docker\n  image: docker://alpine:3.20\n",
             &[(4, "alpine:3.20")],
