@@ -310,6 +310,52 @@ const EXTRACTORS: [(&str, Extractor); 4] = [
     ("action", actions::extract_action),
 ];
 
+/// Every fixture cut short at many points (as an editor's half-saved file is) goes
+/// through every YAML extractor and the `.env` reader without a panic, and every span it
+/// reports is a range of the text on character boundaries.
+#[test]
+fn truncated_fixtures_never_panic() {
+    let fixtures = [
+        "compose/build-and-image.yaml",
+        "compose/crlf.yaml",
+        "compose/interpolation.yaml",
+        "compose/include-extends.yaml",
+        "compose/legacy-v1.yml",
+        "kubernetes/multi-doc.yaml",
+        "kubernetes/pod-debug.yaml",
+        "kubernetes/list.yaml",
+        "kubernetes/custom-resources.yaml",
+        "kubernetes/helm-template.yaml",
+        "actions/ci.yml",
+        "actions/action.yml",
+        "actions/services.yml",
+    ];
+    let mut cuts = 0;
+    for path in fixtures {
+        let text = fixture(path);
+        let ends: Vec<usize> = (0..=text.len())
+            .step_by(5)
+            .filter(|&i| text.is_char_boundary(i))
+            .collect();
+        for end in ends {
+            let cut = &text[..end];
+            for (name, extract) in EXTRACTORS {
+                let out = extract(cut, &compose_vars);
+                for o in &out.occurrences {
+                    assert!(
+                        cut.get(o.span.clone()).is_some(),
+                        "{path} cut at {end}, {name}: {o:?}"
+                    );
+                }
+            }
+            let _ = kubernetes::is_manifest(cut);
+            let _ = compose::dotenv::parse(cut, &compose_vars);
+            cuts += 1;
+        }
+    }
+    assert!(cuts > 1_000, "{cuts}");
+}
+
 #[test]
 fn deep_nesting_is_reported_quickly() {
     let nested = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));

@@ -6,6 +6,8 @@
 
 mod compose;
 
+pub use compose::environment as compose_environment;
+
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -60,9 +60,13 @@ fn parent(path: &Path) -> PathBuf {
     }
 }
 
-/// The environment over the project's `.env` files; a `.env` file that is missing is
-/// skipped (only the default one can be), one that is malformed is an error.
-fn environment(file: &SourceFile) -> (Environment, Vec<ExtractError>) {
+/// The variables compose interpolates `file` with: the process environment over its
+/// project's `.env` files (its own directory's, or those of the project that brought it
+/// in). A `.env` file that is missing is skipped; one that is malformed is an error (line 0,
+/// the message naming the `.env` file and its line). For anything else in a compose file
+/// that compose interpolates (`build.context`, `build.dockerfile`), pass the result's
+/// `get` to `strata_core::extract::compose::interpolate`.
+pub fn environment(file: &SourceFile) -> (Environment, Vec<ExtractError>) {
     let (_, env_files) = project(file);
     let mut env = Environment::new(std::env::vars());
     let mut errors = Vec::new();
