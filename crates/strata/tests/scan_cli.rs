@@ -127,8 +127,7 @@ fn files_of(doc: &serde_json::Value) -> Vec<String> {
 }
 
 /// A real git repository with `.gitignore` files (a directory, a glob, a negation, a nested
-/// file) and `.git/info/exclude`: ignored files are not scanned; `--include` does not bring
-/// back what `.gitignore` hides, and the exit code is 0.
+/// file) and `.git/info/exclude`: ignored files are not scanned, and the exit code is 0.
 #[test]
 fn gitignored_files_are_not_scanned() {
     let dir = tempfile::tempdir().unwrap();
