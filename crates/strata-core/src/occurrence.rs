@@ -123,6 +123,15 @@ pub enum SkipReason {
     /// several `FROM`s use, a YAML anchor) that would be pinned differently, or not at
     /// all, so none of them is pinned.
     ConflictingPins,
+    /// A compose file in the legacy version-1 format (services at the top level, no
+    /// `services:`), which docker compose no longer reads.
+    ComposeV1,
+    /// A file compose reads through `include` or `extends` that strata does not read: a
+    /// remote resource, or a file outside the scanned paths. Says which.
+    NotFollowed { reason: String },
+    /// The value holds an obvious placeholder (`<PROJECT_ID>`, `$IMAGE_URL`), filled in by
+    /// something else before use; names it.
+    Placeholder { text: String },
 }
 
 impl SkipReason {
@@ -138,6 +147,9 @@ impl SkipReason {
         "digest-only",
         "built-here",
         "conflicting-pins",
+        "compose-v1",
+        "not-followed",
+        "placeholder",
     ];
 
     /// The stable kebab-case code.
@@ -153,6 +165,9 @@ impl SkipReason {
             SkipReason::DigestOnly => "digest-only",
             SkipReason::BuiltHere => "built-here",
             SkipReason::ConflictingPins => "conflicting-pins",
+            SkipReason::ComposeV1 => "compose-v1",
+            SkipReason::NotFollowed { .. } => "not-followed",
+            SkipReason::Placeholder { .. } => "placeholder",
         }
     }
 
@@ -188,6 +203,15 @@ impl SkipReason {
             }
             SkipReason::ConflictingPins => {
                 "shares its text with other references that would be pinned differently or could not be looked up".to_owned()
+            }
+            SkipReason::ComposeV1 => {
+                "compose file format version 1 (services at the top level, no `services:`): docker compose no longer reads it".to_owned()
+            }
+            SkipReason::NotFollowed { reason } => {
+                format!("compose reads this file but strata does not follow it: {reason}")
+            }
+            SkipReason::Placeholder { text } => {
+                format!("{text} is a placeholder, filled in before use; the image is not known here")
             }
         }
     }
@@ -237,6 +261,9 @@ mod tests {
             SkipReason::DigestOnly,
             SkipReason::BuiltHere,
             SkipReason::ConflictingPins,
+            SkipReason::ComposeV1,
+            SkipReason::NotFollowed { reason: "r".into() },
+            SkipReason::Placeholder { text: "<X>".into() },
         ];
         for reason in &all {
             match reason {
@@ -249,7 +276,10 @@ mod tests {
                 | SkipReason::Unrewritable { .. }
                 | SkipReason::DigestOnly
                 | SkipReason::BuiltHere
-                | SkipReason::ConflictingPins => {}
+                | SkipReason::ConflictingPins
+                | SkipReason::ComposeV1
+                | SkipReason::NotFollowed { .. }
+                | SkipReason::Placeholder { .. } => {}
             }
         }
         all

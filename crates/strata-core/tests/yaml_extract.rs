@@ -194,6 +194,52 @@ fn compose_crlf() {
     insta::assert_json_snapshot!(run(compose::extract, "compose/crlf.yaml", &no_vars));
 }
 
+/// compose-spec: the version-1 format has no `services:`; docker compose v2 rejects it.
+#[test]
+fn compose_legacy_v1() {
+    insta::assert_json_snapshot!(run(
+        compose::extract,
+        "compose/legacy-v1.yml",
+        &compose_vars
+    ));
+}
+
+/// compose-go `loader/include.go` and `loader/extends.go`: the links a file gives its
+/// caller to follow, next to its own images.
+#[test]
+fn compose_include_and_extends() {
+    let text = fixture("compose/include-extends.yaml");
+    let read = compose::read(&text, &compose_vars, compose::Services::All);
+    let links: Vec<String> = read.links.iter().map(|l| format!("{l:?}")).collect();
+    let view = run(
+        compose::extract,
+        "compose/include-extends.yaml",
+        &compose_vars,
+    );
+    insta::assert_json_snapshot!((view, links));
+}
+
+/// KubeRay, JobSet, LeaderWorkerSet, Argo Workflows and Tekton resources as their own
+/// samples write them; an image volume in a RayCluster worker template.
+#[test]
+fn kubernetes_custom_resources() {
+    insta::assert_json_snapshot!(run(
+        kubernetes::extract,
+        "kubernetes/custom-resources.yaml",
+        &no_vars
+    ));
+}
+
+/// A Helm chart template (as `helm create` writes one), which is not YAML until rendered.
+#[test]
+fn kubernetes_helm_template() {
+    insta::assert_json_snapshot!(run(
+        kubernetes::extract,
+        "kubernetes/helm-template.yaml",
+        &no_vars
+    ));
+}
+
 #[test]
 fn kubernetes_multi_doc() {
     insta::assert_json_snapshot!(run(
@@ -222,30 +268,93 @@ fn actions_workflow() {
     insta::assert_json_snapshot!(run(actions::extract, "actions/ci.yml", &no_vars));
 }
 
+/// GitHub's metadata syntax for a Docker container action.
+#[test]
+fn actions_action_metadata() {
+    insta::assert_json_snapshot!(run(actions::extract_action, "actions/action.yml", &no_vars));
+}
+
+/// The runner's workflow schema: `container` and `services.<id>` may be plain strings.
+#[test]
+fn actions_services_as_strings() {
+    insta::assert_json_snapshot!(run(actions::extract, "actions/services.yml", &no_vars));
+}
+
 #[test]
 fn is_manifest_tells_manifests_from_other_yaml() {
     for path in [
         "kubernetes/multi-doc.yaml",
         "kubernetes/pod-debug.yaml",
         "kubernetes/list.yaml",
+        "kubernetes/custom-resources.yaml",
+        "kubernetes/helm-template.yaml",
     ] {
         assert!(kubernetes::is_manifest(&fixture(path)), "{path}");
     }
     for path in [
         "compose/build-and-image.yaml",
         "compose/crlf.yaml",
+        "compose/legacy-v1.yml",
         "actions/ci.yml",
+        "actions/action.yml",
     ] {
         assert!(!kubernetes::is_manifest(&fixture(path)), "{path}");
     }
 }
 
 /// Every extractor, with a name for messages.
-const EXTRACTORS: [(&str, Extractor); 3] = [
+const EXTRACTORS: [(&str, Extractor); 4] = [
     ("compose", compose::extract),
     ("kubernetes", kubernetes::extract),
     ("actions", actions::extract),
+    ("action", actions::extract_action),
 ];
+
+/// Every fixture cut short at many points (as an editor's half-saved file is) goes
+/// through every YAML extractor and the `.env` reader without a panic, and every span it
+/// reports is a range of the text on character boundaries.
+#[test]
+fn truncated_fixtures_never_panic() {
+    let fixtures = [
+        "compose/build-and-image.yaml",
+        "compose/crlf.yaml",
+        "compose/interpolation.yaml",
+        "compose/include-extends.yaml",
+        "compose/legacy-v1.yml",
+        "kubernetes/multi-doc.yaml",
+        "kubernetes/pod-debug.yaml",
+        "kubernetes/list.yaml",
+        "kubernetes/custom-resources.yaml",
+        "kubernetes/helm-template.yaml",
+        "actions/ci.yml",
+        "actions/action.yml",
+        "actions/services.yml",
+    ];
+    let mut cuts = 0;
+    for path in fixtures {
+        let text = fixture(path);
+        let ends: Vec<usize> = (0..=text.len())
+            .step_by(5)
+            .filter(|&i| text.is_char_boundary(i))
+            .collect();
+        for end in ends {
+            let cut = &text[..end];
+            for (name, extract) in EXTRACTORS {
+                let out = extract(cut, &compose_vars);
+                for o in &out.occurrences {
+                    assert!(
+                        cut.get(o.span.clone()).is_some(),
+                        "{path} cut at {end}, {name}: {o:?}"
+                    );
+                }
+            }
+            let _ = kubernetes::is_manifest(cut);
+            let _ = compose::dotenv::parse(cut, &compose_vars);
+            cuts += 1;
+        }
+    }
+    assert!(cuts > 1_000, "{cuts}");
+}
 
 #[test]
 fn deep_nesting_is_reported_quickly() {
@@ -274,7 +383,11 @@ fn alias_bombs_do_not_expand() {
     let services = format!("{text}services:\n  a: {{<<: [*x9], image: alpine}}\n");
     let manifest = format!("apiVersion: v1\nkind: List\n{text}items: *x9\n");
     let workflow = format!("{text}jobs:\n  a: {{steps: *x9}}\n");
-    for (text, (name, extract)) in [services, manifest, workflow].iter().zip(EXTRACTORS) {
+    let action = format!("{text}runs:\n  using: composite\n  steps: *x9\n");
+    for (text, (name, extract)) in [services, manifest, workflow, action]
+        .iter()
+        .zip(EXTRACTORS)
+    {
         let started = Instant::now();
         let out = extract(text, &no_vars);
         assert!(started.elapsed() < Duration::from_secs(2), "{name}");

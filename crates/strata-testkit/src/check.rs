@@ -1,5 +1,7 @@
 //! Test support, checking stage: independent ways to read the digest a tag resolves
-//! to (our own GET with all four `Accept` types, and skopeo when installed); reads only.
+//! to (our own GET with all four `Accept` types, and skopeo); reads only. The test command
+//! (`scripts/test`, through `scripts/install-test-deps`) installs skopeo, so a missing
+//! skopeo is a failure of the test that needs it, never a silent skip.
 
 use std::path::Path;
 
@@ -26,15 +28,13 @@ pub fn skopeo_available() -> bool {
     Path::new(SKOPEO_BINARY).exists()
 }
 
-/// The digest `skopeo inspect --raw` sees for `repo:reference`, or `None` when skopeo
-/// is not installed (callers skip their cross-check then).
-pub async fn skopeo_digest(
-    registry: &TestRegistry,
-    repo: &str,
-    reference: &str,
-) -> Result<Option<String>> {
+/// The digest `skopeo inspect --raw` sees for `repo:reference`. An error when skopeo is not
+/// installed: the tests that cross-check with it must not pass without it.
+pub async fn skopeo_digest(registry: &TestRegistry, repo: &str, reference: &str) -> Result<String> {
     if !skopeo_available() {
-        return Ok(None);
+        bail!(
+            "skopeo is not installed at {SKOPEO_BINARY}: run scripts/install-test-deps (scripts/test does)"
+        );
     }
     let sep = if reference.starts_with("sha256:") {
         '@'
@@ -59,5 +59,5 @@ pub async fn skopeo_digest(
             String::from_utf8_lossy(&output.stderr).trim()
         );
     }
-    Ok(Some(sha256_digest(&output.stdout)))
+    Ok(sha256_digest(&output.stdout))
 }

@@ -16,8 +16,20 @@ pub(crate) enum AuthConfig {
     },
 }
 
-/// The whole config file for a registry under `dir` listening on `127.0.0.1:port`.
-pub(crate) fn render(dir: &Path, port: u16, auth: &AuthConfig, notify: Option<&str>) -> String {
+/// Where a TLS registry's certificate and key are, under its directory.
+pub(crate) fn tls_paths(dir: &Path) -> (PathBuf, PathBuf) {
+    (dir.join("tls-cert.pem"), dir.join("tls-key.pem"))
+}
+
+/// The whole config file for a registry under `dir` listening on `127.0.0.1:port` (over
+/// TLS with the certificate and key at [`tls_paths`] when `tls`).
+pub(crate) fn render(
+    dir: &Path,
+    port: u16,
+    auth: &AuthConfig,
+    notify: Option<&str>,
+    tls: bool,
+) -> String {
     let data = dir.join("data");
     let mut out = format!(
         "version: 0.1\n\
@@ -27,6 +39,15 @@ pub(crate) fn render(dir: &Path, port: u16, auth: &AuthConfig, notify: Option<&s
          http:\n  addr: 127.0.0.1:{port}\n  secret: strata-testkit-{port}\n",
         data = quote(&data.to_string_lossy()),
     );
+    if tls {
+        let (cert, key) = tls_paths(dir);
+        let _ = write!(
+            out,
+            "  tls:\n    certificate: {}\n    key: {}\n",
+            quote(&cert.to_string_lossy()),
+            quote(&key.to_string_lossy())
+        );
+    }
     match auth {
         AuthConfig::None => {}
         AuthConfig::Htpasswd(path) => {
@@ -85,10 +106,12 @@ mod tests {
             5000,
             &auth,
             Some("http://127.0.0.1:2/n"),
+            true,
         );
         assert!(text.contains("addr: 127.0.0.1:5000"));
         assert!(text.contains("rootcertbundle: \"/tmp/x/root.pem\""));
         assert!(text.contains("url: \"http://127.0.0.1:2/n\""));
         assert!(text.contains("  maintenance:\n"));
+        assert!(text.contains("  tls:\n    certificate: \"/tmp/x/tls-cert.pem\"\n"));
     }
 }

@@ -17,7 +17,7 @@
 //!   OCI, config labels, annotations, amd64/arm64 indexes, [`Image::on_top_of`] a
 //!   parent); their digests are known before pushing.
 //! - [`manifest_digest`] and [`skopeo_digest`]: independent reads of what a tag
-//!   resolves to (all four manifest `Accept` types; skopeo only when installed).
+//!   resolves to (all four manifest `Accept` types; skopeo, which the tests require).
 //! - [`TokenIssuer`]: the Docker token protocol (`GET /token`, OAuth2 `POST /token`
 //!   with the password and refresh-token grants), ES256 JWTs the registry trusts,
 //!   request counting, adjustable `expires_in`. The registry allows 60 s of clock skew
@@ -75,6 +75,7 @@ mod proxy;
 mod registry;
 mod seed;
 mod server;
+mod tls;
 mod token;
 
 pub use access_log::LoggedRequest;
@@ -85,4 +86,5 @@ pub use index::Index;
 pub use proxy::{Fault, FaultKind, FaultProxy, ProxiedRequest};
 pub use registry::{Auth, REGISTRY_BINARY, RegistryOptions, TestRegistry};
 pub use seed::{ClientAuth, Seeder};
+pub use tls::TestCa;
 pub use token::{Access, TokenIssuer, TokenOptions, TokenRequest};

@@ -14,6 +14,7 @@ use anyhow::{Context, Result, bail};
 use crate::access_log::{self, LoggedRequest};
 use crate::config::{self, AuthConfig};
 use crate::seed::{ClientAuth, Seeder};
+use crate::tls::TestCa;
 use crate::token::{TokenIssuer, TokenOptions};
 
 /// Where Debian's `docker-registry` package installs the distribution registry.
@@ -40,6 +41,7 @@ pub enum Auth {
 pub struct RegistryOptions {
     auth: Auth,
     notifications: Option<String>,
+    tls: bool,
 }
 
 impl RegistryOptions {
@@ -65,6 +67,13 @@ impl RegistryOptions {
         self
     }
 
+    /// Serve HTTPS with a certificate from a CA made for this registry
+    /// ([`TestRegistry::ca_pem`]), which no client trusts unless given it.
+    pub fn tls(mut self) -> Self {
+        self.tls = true;
+        self
+    }
+
     /// Start the registry with these options.
     pub async fn start(self) -> Result<TestRegistry> {
         TestRegistry::start_with(self).await
@@ -81,6 +90,7 @@ pub struct TestRegistry {
     issuer: Option<TokenIssuer>,
     log_mark: Mutex<u64>,
     seeder: Seeder,
+    ca: Option<TestCa>,
 }
 
 impl TestRegistry {
@@ -104,24 +114,42 @@ impl TestRegistry {
         }
         let dir = temp_dir()?;
         let (auth, credentials, issuer) = prepare_auth(&options.auth, dir.path()).await?;
+        let ca = if options.tls {
+            let ca = TestCa::generate()?;
+            let (cert, key) = config::tls_paths(dir.path());
+            fs::write(&cert, &ca.cert_pem).context("writing the TLS certificate")?;
+            fs::write(&key, &ca.key_pem).context("writing the TLS key")?;
+            fs::write(dir.path().join("ca.pem"), &ca.ca_pem).context("writing the CA")?;
+            Some(ca)
+        } else {
+            None
+        };
+        let scheme = if ca.is_some() { "https" } else { "http" };
+        let ca_pem = ca.as_ref().map(|ca| ca.ca_pem.as_str());
         // Picking a free port and handing it to the child races with other tests;
         // a lost race shows up as "address already in use", so try a few ports.
         let mut last_error = None;
         for _ in 0..5 {
             let port = free_port()?;
-            let cfg = config::render(dir.path(), port, &auth, options.notifications.as_deref());
+            let cfg = config::render(
+                dir.path(),
+                port,
+                &auth,
+                options.notifications.as_deref(),
+                ca.is_some(),
+            );
             let config_path = dir.path().join("config.yml");
             fs::write(&config_path, cfg).context("writing the registry config")?;
             let child = spawn(&config_path, dir.path())?;
-            match wait_ready(child, port, dir.path()).await {
+            match wait_ready(child, port, dir.path(), ca_pem).await {
                 Ok(child) => {
-                    let base = format!("http://127.0.0.1:{port}");
+                    let base = format!("{scheme}://127.0.0.1:{port}");
                     let client_auth = match (&issuer, &credentials) {
                         (Some(issuer), _) => ClientAuth::Token(issuer.clone()),
                         (None, Some((u, p))) => ClientAuth::Basic(u.clone(), p.clone()),
                         (None, None) => ClientAuth::None,
                     };
-                    let seeder = Seeder::with_auth(&base, client_auth)?;
+                    let seeder = Seeder::with_auth_and_ca(&base, client_auth, ca_pem)?;
                     return Ok(TestRegistry {
                         child,
                         dir,
@@ -130,6 +158,7 @@ impl TestRegistry {
                         issuer,
                         log_mark: Mutex::new(0),
                         seeder,
+                        ca,
                     });
                 }
                 Err(StartError::PortTaken(e)) => last_error = Some(e),
@@ -139,9 +168,15 @@ impl TestRegistry {
         Err(last_error.unwrap_or_else(|| anyhow::anyhow!("registry did not start")))
     }
 
-    /// Base URL, e.g. `http://127.0.0.1:40123` (no trailing slash).
+    /// Base URL, e.g. `http://127.0.0.1:40123` (`https://` with TLS; no trailing slash).
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.ca.is_some() { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    /// The PEM of the CA that signed the registry's certificate (TLS registries only).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca.as_ref().map(|ca| ca.ca_pem.as_str())
     }
 
     /// `127.0.0.1:<port>`, the registry part of an image reference.
@@ -303,12 +338,21 @@ fn spawn(config: &Path, dir: &Path) -> Result<Child> {
         .with_context(|| format!("spawning {REGISTRY_BINARY}"))
 }
 
-async fn wait_ready(mut child: Child, port: u16, dir: &Path) -> Result<Child, StartError> {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(2))
-        .build()
-        .map_err(|e| StartError::Failed(e.into()))?;
-    let url = format!("http://127.0.0.1:{port}/v2/");
+async fn wait_ready(
+    mut child: Child,
+    port: u16,
+    dir: &Path,
+    ca_pem: Option<&str>,
+) -> Result<Child, StartError> {
+    let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(2));
+    if let Some(pem) = ca_pem {
+        let ca = reqwest::Certificate::from_pem(pem.as_bytes())
+            .map_err(|e| StartError::Failed(e.into()))?;
+        builder = builder.add_root_certificate(ca);
+    }
+    let client = builder.build().map_err(|e| StartError::Failed(e.into()))?;
+    let scheme = if ca_pem.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://127.0.0.1:{port}/v2/");
     let deadline = Instant::now() + READY_TIMEOUT;
     loop {
         if let Ok(Some(status)) = child.try_wait() {

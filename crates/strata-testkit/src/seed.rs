@@ -51,10 +51,24 @@ impl Seeder {
 
     /// A seeder for `base_url` using `auth`.
     pub fn with_auth(base_url: &str, auth: ClientAuth) -> Result<Seeder> {
-        let client = reqwest::Client::builder()
+        Self::with_auth_and_ca(base_url, auth, None)
+    }
+
+    /// A seeder for `base_url` using `auth`, trusting `ca_pem` (for a TLS registry).
+    pub fn with_auth_and_ca(
+        base_url: &str,
+        auth: ClientAuth,
+        ca_pem: Option<&str>,
+    ) -> Result<Seeder> {
+        let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(64)
-            .timeout(std::time::Duration::from_secs(60))
+            .timeout(std::time::Duration::from_secs(60));
+        if let Some(pem) = ca_pem {
+            let ca = reqwest::Certificate::from_pem(pem.as_bytes()).context("reading the CA")?;
+            builder = builder.add_root_certificate(ca);
+        }
+        let client = builder
             .build()
             .context("building the seeding HTTP client")?;
         Ok(Seeder {

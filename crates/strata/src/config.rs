@@ -12,6 +12,8 @@
 //!
 //! [registry.mirrors]
 //! "docker.io" = "mirror.lan:5000"        # look docker.io tags up there instead
+//! "ghcr.io" = "https://localhost:5443"   # a scheme, as Docker's `registry-mirrors` take,
+//!                                        # says how to speak to it (TLS even on loopback)
 //! ```
 
 use std::collections::BTreeMap;
@@ -74,6 +76,51 @@ impl fmt::Display for Host {
     }
 }
 
+/// Where a mirror is served: `host[:port]`, with the scheme when one was written
+/// (`https://localhost:5443`, the way Docker's `registry-mirrors` are written), which then
+/// decides TLS instead of the loopback and `insecure` rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mirror {
+    pub host: Host,
+    /// `"http"` or `"https"` when written.
+    pub scheme: Option<&'static str>,
+}
+
+impl Mirror {
+    /// Validates `host[:port]` or `http(s)://host[:port]` (a trailing `/` allowed, no path).
+    pub fn parse(text: &str) -> Result<Mirror, String> {
+        let trimmed = text.trim();
+        let lower = trimmed.to_ascii_lowercase();
+        for scheme in ["http", "https"] {
+            if let Some(rest) = lower.strip_prefix(&format!("{scheme}://")) {
+                let rest = &trimmed[trimmed.len() - rest.len()..];
+                let host = Host::parse(rest.strip_suffix('/').unwrap_or(rest))
+                    .map_err(|_| format!("{text:?} is not a mirror URL (scheme://host[:port])"))?;
+                return Ok(Mirror {
+                    host,
+                    scheme: Some(scheme),
+                });
+            }
+        }
+        if trimmed.contains("://") {
+            return Err(format!("{text:?}: a mirror's scheme must be http or https"));
+        }
+        Ok(Mirror {
+            host: Host::parse(trimmed)?,
+            scheme: None,
+        })
+    }
+}
+
+impl fmt::Display for Mirror {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.scheme {
+            Some(scheme) => write!(f, "{scheme}://{}", self.host),
+            None => write!(f, "{}", self.host),
+        }
+    }
+}
+
 /// The whole validated configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Config {
@@ -97,8 +144,8 @@ pub struct RegistrySettings {
     pub ca_file: Option<PathBuf>,
     /// Requests in flight per registry, 1..=256.
     pub max_in_flight: usize,
-    /// Registry -> mirror host that serves it.
-    pub mirrors: BTreeMap<Host, Host>,
+    /// Registry -> mirror that serves it.
+    pub mirrors: BTreeMap<Host, Mirror>,
     /// `pin` and `check` fetch every resolved manifest by digest and check its sha256
     /// before trusting the tag's digest (`--verify`): a second request per tag, a `GET`,
     /// which Docker Hub counts as a pull where the `HEAD` is not.
@@ -239,7 +286,7 @@ fn validate_registry(raw: RawRegistry, file: &Path) -> Result<RegistrySettings, 
     for (from, to) in &raw.mirrors {
         let key = || format!("registry.mirrors.{from:?}");
         let from = Host::parse(from).map_err(|m| error(key(), m))?;
-        let to = Host::parse(to).map_err(|m| error(key(), m))?;
+        let to = Mirror::parse(to).map_err(|m| error(key(), m))?;
         if mirrors.contains_key(&from) {
             return Err(error(key(), format!("a second mirror for {from}")));
         }
@@ -254,12 +301,12 @@ fn validate_registry(raw: RawRegistry, file: &Path) -> Result<RegistrySettings, 
     })
 }
 
-/// Parses a `--registry-mirror REGISTRY=HOST` value.
-pub fn parse_mirror(text: &str) -> Result<(Host, Host), String> {
+/// Parses a `--registry-mirror REGISTRY=HOST` value (`HOST` may be a URL with a scheme).
+pub fn parse_mirror(text: &str) -> Result<(Host, Mirror), String> {
     let (from, to) = text
         .split_once('=')
         .ok_or_else(|| format!("expected REGISTRY=HOST, got {text:?}"))?;
-    Ok((Host::parse(from)?, Host::parse(to)?))
+    Ok((Host::parse(from)?, Mirror::parse(to)?))
 }
 
 #[cfg(test)]

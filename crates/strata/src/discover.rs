@@ -14,6 +14,8 @@ pub enum Kind {
     Dockerfile,
     Compose,
     Workflow,
+    /// GitHub Actions action metadata (`action.yml` / `action.yaml`).
+    Action,
     /// Any other YAML file: scanned as Kubernetes manifests when it holds any.
     Yaml,
 }
@@ -26,6 +28,21 @@ pub struct SourceFile {
     /// How to show it: relative to the scanned root, with `/` separators.
     pub display: String,
     pub kind: Kind,
+    /// For a compose file read because another one includes or extends it: how compose
+    /// reads it there. `None` for every file discovery finds.
+    pub reach: Option<Reach>,
+}
+
+/// How compose reads a file that another compose file `include`s or `extends` from (set by
+/// the scan, which follows those links; see `scan/compose.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    /// The project directory that relative paths in the file resolve against.
+    pub project_dir: PathBuf,
+    /// The `.env` files whose variables apply, in order (an earlier file wins).
+    pub env_files: Vec<PathBuf>,
+    /// The services compose takes from the file (`extends`); `None` for all (`include`).
+    pub services: Option<std::collections::BTreeSet<String>>,
 }
 
 /// Extra include and exclude globs (gitignore-style, matched against the path relative
@@ -65,6 +82,13 @@ pub fn classify(relative: &Path) -> Option<Kind> {
         || name.starts_with("compose-")
     {
         return Some(Kind::Compose);
+    }
+    // The runner reads exactly these names (`ActionManager`: `action.yml`, `action.yaml`).
+    if matches!(
+        relative.file_name().and_then(|n| n.to_str()),
+        Some("action.yml" | "action.yaml")
+    ) {
+        return Some(Kind::Action);
     }
     let in_workflows = relative
         .parent()
@@ -134,6 +158,7 @@ pub fn discover(
                 path: root.clone(),
                 display: display(root),
                 kind: kind_for_any(root),
+                reach: None,
             });
             continue;
         }
@@ -179,6 +204,7 @@ pub fn discover(
                     path: entry.path().to_path_buf(),
                     display: display(relative),
                     kind,
+                    reach: None,
                 });
             }
         }
@@ -206,6 +232,10 @@ mod tests {
             ("compose.yaml", Some(Kind::Compose)),
             ("docker-compose.prod.yml", Some(Kind::Compose)),
             (".github/workflows/ci.yml", Some(Kind::Workflow)),
+            // GitHub reads an action's metadata from `action.yml` or `action.yaml`.
+            ("action.yml", Some(Kind::Action)),
+            ("tools/lint/action.yaml", Some(Kind::Action)),
+            ("my-action.yml", Some(Kind::Yaml)),
             ("deploy/app.yaml", Some(Kind::Yaml)),
             ("README.md", None),
         ];

@@ -1,13 +1,18 @@
 //! extract stage, driven: reads discovered files (in parallel, bounded by the number of
 //! cores) and hands their text to the pure extractors in strata-core. Bad input becomes a
 //! per-file error that names the file and line; one bad file never stops the others.
+//! Compose files also get their project's `.env` files, and the files they `include` or
+//! `extends` from are read too (`scan/compose.rs`).
 
-use std::collections::BTreeMap;
+mod compose;
+
+pub use compose::environment as compose_environment;
+
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use strata_core::extract::{actions, compose, dockerfile, kubernetes};
+use strata_core::extract::{actions, dockerfile, kubernetes};
 use strata_core::occurrence::{ExtractError, Extraction};
 
 use crate::discover::{Kind, SourceFile};
@@ -30,8 +35,16 @@ pub struct FileScan {
     pub extraction: Extraction,
 }
 
-/// Reads and extracts every file. Output order follows `files`.
+/// Reads and extracts every file, then the compose files that compose files bring in
+/// (see `scan/compose.rs`). Output is sorted by display path, like `files`.
 pub fn scan(files: &[SourceFile], opts: &ScanOptions) -> Vec<FileScan> {
+    let mut results = scan_each(files, opts);
+    compose::follow(&mut results);
+    results
+}
+
+/// Reads and extracts every file. Output order follows `files`.
+fn scan_each(files: &[SourceFile], opts: &ScanOptions) -> Vec<FileScan> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<FileScan>>> = Mutex::new(vec![None; files.len()]);
     let workers = std::thread::available_parallelism()
@@ -113,41 +126,10 @@ pub fn read_text(path: &Path) -> Result<String, (usize, String)> {
 pub fn extract_text(file: &SourceFile, text: &str, opts: &ScanOptions) -> Extraction {
     match file.kind {
         Kind::Dockerfile => dockerfile::extract(text, &opts.dockerfile),
-        Kind::Compose => {
-            let vars = compose_vars(&file.path);
-            compose::extract(text, &|name| vars.get(name).cloned())
-        }
+        Kind::Compose => compose::read(file, text).extraction,
         Kind::Workflow => actions::extract(text, &|_| None),
+        Kind::Action => actions::extract_action(text, &|_| None),
         Kind::Yaml if kubernetes::is_manifest(text) => kubernetes::extract(text, &|_| None),
         Kind::Yaml => Extraction::default(),
     }
-}
-
-/// Compose's variables: the `.env` file beside the compose file, overridden by the
-/// environment, as `docker compose` does.
-pub fn compose_vars(path: &Path) -> BTreeMap<String, String> {
-    let mut vars = BTreeMap::new();
-    let dotenv = path.parent().map(|dir| dir.join(".env"));
-    if let Some(text) = dotenv.and_then(|p| std::fs::read_to_string(p).ok()) {
-        for line in text.lines() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let line = line.strip_prefix("export ").unwrap_or(line);
-            if let Some((k, v)) = line.split_once('=') {
-                let v = v.trim();
-                let v = v
-                    .strip_prefix('"')
-                    .and_then(|s| s.strip_suffix('"'))
-                    .or_else(|| v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')))
-                    .unwrap_or(v);
-                vars.insert(k.trim().to_owned(), v.to_owned());
-            }
-        }
-    }
-    for (k, v) in std::env::vars() {
-        vars.insert(k, v);
-    }
-    vars
 }

@@ -54,6 +54,7 @@ pub fn scan_selection(selection: &Selection) -> Result<Vec<FileScan>> {
             path: PathBuf::from(&e.path),
             display: e.path,
             kind: Kind::Dockerfile,
+            reach: None,
         };
         results.push(FileScan {
             file,

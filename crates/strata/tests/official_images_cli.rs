@@ -115,23 +115,34 @@ fn index_of_a_directory_that_is_no_checkout_fails() {
     assert!(stderr.starts_with("error: indexing"), "{stderr}");
 }
 
+/// Loading the library files and the removed-tags index is quick in every build. The best
+/// of three runs is measured (the machine may be busy); the bounds leave several times the
+/// usual figure (about 60 ms optimised, under 1 s unoptimised with two cores busy), so a
+/// regression to per-image history walks or quadratic parsing fails here in either build.
 #[test]
 fn loads_the_official_images_corpus_quickly() {
     let corpus = corpus::official_images();
     load(&corpus).unwrap(); // warm the page cache
-    let start = Instant::now();
-    let loaded = load(&corpus).unwrap();
-    let elapsed = start.elapsed();
+    let mut elapsed = std::time::Duration::MAX;
+    let mut loaded = None;
+    for _ in 0..3 {
+        let start = Instant::now();
+        loaded = Some(load(&corpus).unwrap());
+        elapsed = elapsed.min(start.elapsed());
+    }
     let start = Instant::now();
     load_library(&corpus.join("library")).unwrap();
     let library = start.elapsed();
     eprintln!("loaded 144 library files and the removed-tags index in {elapsed:?}");
     eprintln!("(library files alone: {library:?})");
+    let loaded = loaded.unwrap();
     assert_eq!(loaded.library.len(), 144);
     let history = loaded.history.unwrap();
     assert_eq!(history.images().count(), 21);
-    if !cfg!(debug_assertions) {
-        // Well under 100 ms on an idle machine; the bound leaves room for a busy one.
-        assert!(elapsed.as_millis() < 500, "{elapsed:?}");
-    }
+    let bound = if cfg!(debug_assertions) {
+        std::time::Duration::from_secs(5)
+    } else {
+        std::time::Duration::from_millis(500)
+    };
+    assert!(elapsed < bound, "{elapsed:?} (bound {bound:?})");
 }

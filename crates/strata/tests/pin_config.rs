@@ -96,15 +96,15 @@ async fn invalid_settings_name_the_file_and_key_and_change_nothing() {
 
     std::fs::remove_file(repo.root().join("strata.toml")).unwrap();
     let run = repo
-        .strata(&[
-            "pin",
-            "--registry-mirror",
-            "docker.io=https://mirror.example",
-        ])
+        .strata(&["pin", "--registry-mirror", "docker.io=ftp://mirror.example"])
         .await;
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--registry-mirror"), "{}", run.stderr);
-    assert!(run.stderr.contains("without a scheme"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("scheme must be http or https"),
+        "{}",
+        run.stderr
+    );
     let run = repo.strata(&["pin", "--config", "nope.toml"]).await;
     assert_eq!(run.code, 2);
     assert!(

@@ -30,15 +30,45 @@ fn scan_json_of_every_shape() {
     let (code, stdout, stderr) = strata(&["scan", root.to_str().unwrap(), "--format", "json"]);
     assert_eq!(code, 0, "{stderr}");
     let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    // Every span holds exactly the text a rewrite would touch.
-    for occ in doc["occurrences"].as_array().unwrap() {
-        let text = std::fs::read(root.join(occ["file"].as_str().unwrap())).unwrap();
+    // Every span holds exactly the text a rewrite would touch: the reference as written, or
+    // for one built from an `ARG`, that `ARG`'s default on its own line.
+    let occurrences = doc["occurrences"].as_array().unwrap();
+    assert_eq!(occurrences.len(), 20);
+    for occ in occurrences {
+        let text = std::fs::read_to_string(root.join(occ["file"].as_str().unwrap())).unwrap();
         let span = occ["span"].as_array().unwrap();
         let (start, end) = (
             span[0].as_u64().unwrap() as usize,
             span[1].as_u64().unwrap() as usize,
         );
-        assert!(start < end && end <= text.len(), "{occ}");
+        let bytes = &text[start..end];
+        let written = occ["text"].as_str().unwrap();
+        match occ["arg"].as_str() {
+            None => assert_eq!(bytes, written, "{occ}"),
+            Some(arg) => {
+                let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+                let before = &text[line_start..start];
+                assert!(
+                    before == format!("ARG {arg}=") || before == format!("ARG {arg}=\""),
+                    "{occ}: {before:?}"
+                );
+                let expanded = written
+                    .replace(&format!("${{{arg}}}"), bytes)
+                    .replace(&format!("${arg}"), bytes);
+                let reference = occ["reference"].as_str().unwrap();
+                assert!(
+                    reference.ends_with(&format!("/{expanded}")),
+                    "{occ}: {expanded}"
+                );
+            }
+        }
+        if occ["arg"].is_null() {
+            let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+            assert_eq!(
+                occ["column"].as_u64().unwrap() as usize,
+                start - line_start + 1
+            );
+        }
     }
     insta::assert_json_snapshot!("scan_shapes", doc);
 }
@@ -73,15 +103,79 @@ fn nothing_from_heredoc_bodies_or_stage_names() {
     );
 }
 
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+/// The files of a scan's JSON occurrences and skips.
+fn files_of(doc: &serde_json::Value) -> Vec<String> {
+    let mut files: Vec<String> = ["occurrences", "skips"]
+        .iter()
+        .flat_map(|key| doc[*key].as_array().unwrap().iter())
+        .map(|o| o["file"].as_str().unwrap().to_owned())
+        .collect();
+    files.sort();
+    files.dedup();
+    files
+}
+
+/// A real git repository with `.gitignore` files (a directory, a glob, a negation, a nested
+/// file) and `.git/info/exclude`: ignored files are not scanned, and the exit code is 0.
 #[test]
 fn gitignored_files_are_not_scanned() {
-    let (_, stdout, _) = strata(&[
-        "scan",
-        fixture("shapes").to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    assert!(!stdout.contains("should-not-appear"));
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q"]);
+    let files = [
+        (
+            ".gitignore",
+            "ignored/\n*.generated.Dockerfile\n!keep.generated.Dockerfile\n",
+        ),
+        ("Dockerfile", "FROM alpine:3.19\n"),
+        ("ignored/Dockerfile", "FROM should-not-appear:1\n"),
+        ("app.generated.Dockerfile", "FROM should-not-appear:2\n"),
+        ("keep.generated.Dockerfile", "FROM kept:1\n"),
+        ("sub/.gitignore", "local.yaml\n"),
+        (
+            "sub/local.yaml",
+            "apiVersion: v1\nkind: Pod\nspec: {containers: [{image: should-not-appear:3}]}\n",
+        ),
+        ("sub/compose.yaml", "services: {a: {image: redis:7}}\n"),
+        ("excluded/Dockerfile", "FROM should-not-appear:4\n"),
+    ];
+    for (path, text) in files {
+        let full = root.join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    }
+    std::fs::write(root.join(".git/info/exclude"), "excluded/\n").unwrap();
+    let (code, stdout, stderr) = strata(&["scan", root.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        files_of(&doc),
+        [
+            "Dockerfile",
+            "keep.generated.Dockerfile",
+            "sub/compose.yaml"
+        ]
+    );
+    assert!(!stdout.contains("should-not-appear"), "{stdout}");
+    // The same files are scanned when nothing ignores them: the test sees the difference.
+    std::fs::remove_file(root.join(".gitignore")).unwrap();
+    std::fs::remove_file(root.join("sub/.gitignore")).unwrap();
+    std::fs::remove_file(root.join(".git/info/exclude")).unwrap();
+    let (code, stdout, _) = strata(&["scan", root.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0);
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(files_of(&doc).len(), 7, "{stdout}");
 }
 
 #[test]

@@ -110,7 +110,8 @@ impl Code {
     }
 
     /// The finding a skip reason becomes, when the user has something to do about it.
-    /// Build stages, `scratch`, images built here and templates are not findings.
+    /// Build stages, `scratch`, images built here, templates and placeholders (filled in
+    /// elsewhere), version-1 compose files and files not followed are not findings.
     pub fn of_skip(reason: &SkipReason) -> Option<Code> {
         match reason {
             SkipReason::InvalidReference { .. } => Some(Code::InvalidReference),
@@ -122,7 +123,10 @@ impl Code {
             SkipReason::BuildStage
             | SkipReason::Scratch
             | SkipReason::BuiltHere
-            | SkipReason::Templated => None,
+            | SkipReason::Templated
+            | SkipReason::Placeholder { .. }
+            | SkipReason::ComposeV1
+            | SkipReason::NotFollowed { .. } => None,
         }
     }
 

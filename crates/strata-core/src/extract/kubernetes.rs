@@ -1,48 +1,85 @@
 //! extract stage: container images in Kubernetes manifests. Pure: reads the given text only;
 //! no cluster, no Helm rendering, no kustomize overlays.
 //!
-//! A document is a manifest when its top-level mapping has both `apiVersion` and `kind`;
-//! other documents (and files with none) yield nothing. The pod spec is at `spec` for a
-//! `Pod`, `template.spec` for a `PodTemplate`, `spec.jobTemplate.spec.template.spec` for a
-//! `CronJob`, and `spec.template.spec` for every other kind (Deployment, StatefulSet,
-//! DaemonSet, ReplicaSet, Job, ReplicationController and custom kinds with a pod template).
-//! A `List` (or `<Kind>List`) is read item by item. Images come from `initContainers`,
-//! `containers` and `ephemeralContainers`, in the order the file lists them.
+//! A document is a manifest when its top-level mapping has both `apiVersion` and `kind`
+//! (every Kubernetes object, built-in or custom, has both); other documents yield nothing. A
+//! file whose YAML is broken is still a manifest when it has top-level `apiVersion:` and
+//! `kind:` lines, and its syntax errors are reported.
 //!
-//! Helm and other Go templates are rendered elsewhere: a value containing `{{` is skipped as
-//! [`SkipReason::Templated`], and when a file that contains `{{` is not valid YAML its syntax
-//! errors are reported as templated skips rather than errors.
+//! Pod specs are found by their shape, at any depth of a manifest, not by a list of kinds, so
+//! every pod template a controller will run is read: Deployments and CronJobs, and custom
+//! resources that embed pod templates at their own paths (RayCluster `headGroupSpec` and
+//! `workerGroupSpecs`, JobSet `replicatedJobs`, LeaderWorkerSet `leaderWorkerTemplate`, ECK
+//! `podTemplate`, Knative, Argo Rollouts, ...). An image is read from
+//! - each mapping with an `image` in a `containers`, `initContainers` or `ephemeralContainers`
+//!   list (the core `PodSpec`), or in a `sidecars` or `steps` list (Argo Workflows templates,
+//!   Tekton Tasks);
+//! - a `container`, `script` or `stepTemplate` mapping with an `image` (Argo Workflows
+//!   templates, Tekton);
+//! - `volumes[].image.reference`, an image volume (the kubelet's `ImageVolume`).
+//!
+//! Images come in the order the file writes them. A string anywhere else (a ConfigMap holding
+//! YAML, an annotation) is never read as structure, and `image` keys outside these shapes (a
+//! Helm-style `image: {repository, tag}`, an operator's own `spec.image`) are left alone.
+//!
+//! Go templates (Helm charts' `templates/`) are read the same way every time: see
+//! `kubernetes/template.rs`. A value holding `{{` is a [`SkipReason::Templated`] skip on the
+//! line of its `image:` key; an obvious placeholder (`$IMAGE`, `<PROJECT_ID>`) is a
+//! `placeholder` skip.
 //!
 //! Positions, aliases, merge keys and values that cannot be edited in place are handled as
 //! in the compose extractor. The signature matches the other YAML extractors; `vars` is not
 //! used (manifests have no variables of their own).
 
+mod template;
+
 use serde_saphyr::granit_parser::{Event, Parser};
 
-use crate::extract::yaml::{self, Document, Entry, NodeId, Site, Value};
+use crate::extract::yaml::{self, Document, Entry, NodeId, Site, Value, Written};
 use crate::occurrence::{Extraction, Role, Skip, SkipReason, Source};
 
-/// How many `List`s deep items are read.
-const MAX_LIST_DEPTH: usize = 8;
+/// Lists whose mappings are containers.
+const CONTAINER_LISTS: [&str; 5] = [
+    "containers",
+    "initContainers",
+    "ephemeralContainers",
+    "sidecars",
+    "steps",
+];
 
-/// The pod spec fields that hold containers.
-const CONTAINER_FIELDS: [&str; 3] = ["initContainers", "containers", "ephemeralContainers"];
+/// Mappings that are one container.
+const CONTAINER_FIELDS: [&str; 3] = ["container", "script", "stepTemplate"];
 
-/// Whether any document of `text` has a top-level mapping with both `apiVersion` and `kind`.
-/// Cheap enough for file discovery: it stops at the first such document and never builds a
-/// tree; text that is not YAML is not a manifest.
+/// Whether any document of `text` has a top-level mapping with both `apiVersion` and `kind`,
+/// or the text is broken YAML written like a manifest (top-level `apiVersion:` and `kind:`
+/// lines). Cheap enough for file discovery: it stops at the first such document and never
+/// builds a tree.
 pub fn is_manifest(text: &str) -> bool {
     if !text.contains("apiVersion") || !text.contains("kind") {
         return false;
     }
+    let neutral = template::neutralize(text);
     let mut top = TopLevelKeys::default();
-    for next in Parser::new_from_str(text) {
-        let Ok((event, _)) = next else { return false };
+    for next in Parser::new_from_str(&neutral) {
+        let Ok((event, _)) = next else {
+            return written_like_a_manifest(text);
+        };
         if top.event(&event) {
             return true;
         }
     }
     false
+}
+
+/// Top-level `apiVersion:` and `kind:` lines (at column 0), for text that is not YAML.
+fn written_like_a_manifest(text: &str) -> bool {
+    let mut api_version = false;
+    let mut kind = false;
+    for line in text.lines() {
+        api_version |= line.starts_with("apiVersion:");
+        kind |= line.starts_with("kind:");
+    }
+    api_version && kind
 }
 
 /// Tracks the keys of each document's top-level mapping through an event stream.
@@ -96,26 +133,32 @@ impl TopLevelKeys {
 
 /// Finds the container images of every manifest in `text`. `vars` is not used.
 pub fn extract(text: &str, _vars: &dyn Fn(&str) -> Option<String>) -> Extraction {
-    let stream = yaml::parse(text);
+    let neutral = template::neutralize(text);
+    let templated = matches!(neutral, std::borrow::Cow::Owned(_));
+    let stream = yaml::parse(&neutral);
     let mut out = Extraction::default();
-    if text.contains("{{") && !stream.errors.is_empty() {
-        // A Go template is not YAML until rendered; its syntax errors are not the file's.
-        let lines: Vec<&str> = text.lines().collect();
-        out.skips.extend(stream.errors.iter().map(|error| Skip {
-            line: error.line,
-            text: source_line(&lines, error.line).to_owned(),
-            reason: SkipReason::Templated,
-        }));
-    } else {
-        out.errors = stream.errors;
+    if templated && !stream.errors.is_empty() {
+        // A template that is not YAML even neutralised: its syntax errors are not the
+        // file's, and its image lines are said as text.
+        for (line, value) in template::image_lines(text) {
+            if value.contains("{{") {
+                out.skips.push(Skip {
+                    line,
+                    text: value.to_owned(),
+                    reason: SkipReason::Templated,
+                });
+            }
+        }
+        return out;
     }
+    out.errors = stream.errors;
     for document in &stream.documents {
         let walk = Walk { text, document };
         if let Some(root) = document.root()
             && document.get(root, "apiVersion").is_some()
             && document.get(root, "kind").is_some()
         {
-            walk.object(root, 0, &mut out);
+            walk.manifest(root, &mut out);
         }
         if document.exhausted() {
             out.errors.push(yaml::exhausted_error(document));
@@ -124,61 +167,96 @@ pub fn extract(text: &str, _vars: &dyn Fn(&str) -> Option<String>) -> Extraction
     out
 }
 
-/// The text of 1-based `line`, trimmed.
-fn source_line<'t>(lines: &[&'t str], line: usize) -> &'t str {
-    lines.get(line.saturating_sub(1)).map_or("", |l| l.trim())
+/// A place to look, in the order the file writes them.
+enum Task {
+    Node(NodeId),
+    /// A container mapping: its `image`.
+    Container(Entry),
+    /// An image volume's `image` mapping: its `reference`.
+    Volume(NodeId),
 }
 
 struct Walk<'a, 't> {
+    /// The original text (the document may have been parsed from its neutralised copy,
+    /// which has the same byte offsets).
     text: &'a str,
     document: &'a Document<'t>,
 }
 
 impl Walk<'_, '_> {
-    /// Reads one Kubernetes object (a document, or an item of a `List`).
-    fn object(&self, object: NodeId, depth: usize, out: &mut Extraction) {
+    /// Walks a manifest depth-first with an explicit stack (input depth is never call
+    /// depth); every step is charged to the document's budget, so aliases cannot multiply
+    /// the work without bound.
+    fn manifest(&self, root: NodeId, out: &mut Extraction) {
         let document = self.document;
-        let kind = document
-            .get(object, "kind")
-            .and_then(|k| document.str(k.value));
-        let path: &[&str] = match kind {
-            Some("Pod") => &["spec"],
-            Some("PodTemplate") => &["template", "spec"],
-            Some("CronJob") => &["spec", "jobTemplate", "spec", "template", "spec"],
-            Some(kind) if kind.ends_with("List") && document.get(object, "items").is_some() => {
-                if depth < MAX_LIST_DEPTH
-                    && let Some(items) = document.get(object, "items")
-                {
-                    for item in document.items(items.value) {
-                        self.object(item, depth + 1, out);
-                    }
-                }
+        let mut stack = vec![Task::Node(root)];
+        while let Some(task) = stack.pop() {
+            if document.exhausted() {
                 return;
             }
-            _ => &["spec", "template", "spec"],
-        };
-        if let Some(spec) = self.path(object, path) {
-            self.pod_spec(spec, out);
-        }
-    }
-
-    fn path(&self, from: NodeId, keys: &[&str]) -> Option<NodeId> {
-        keys.iter().try_fold(from, |node, key| {
-            self.document.get(node, key).map(|entry| entry.value)
-        })
-    }
-
-    fn pod_spec(&self, spec: NodeId, out: &mut Extraction) {
-        for (field, containers) in self.document.entries(spec) {
-            if !CONTAINER_FIELDS.contains(&field) {
-                continue;
-            }
-            for container in self.document.items(containers.value) {
-                if let Some(image) = self.document.get(container, "image") {
-                    self.image(image, out);
+            match task {
+                Task::Container(image) => self.image(image, out),
+                Task::Volume(image) => {
+                    if let Some(reference) = document.get(image, "reference") {
+                        self.image(reference, out);
+                    }
+                }
+                Task::Node(node) => {
+                    let mut next = Vec::new();
+                    if document.is_mapping(node) {
+                        for (key, entry) in document.entries(node) {
+                            self.entry(key, entry, &mut next);
+                        }
+                    } else {
+                        next.extend(document.items(node).into_iter().map(Task::Node));
+                    }
+                    stack.extend(next.into_iter().rev());
                 }
             }
         }
+    }
+
+    /// What to look at under one key of a mapping.
+    fn entry(&self, key: &str, entry: Entry, next: &mut Vec<Task>) {
+        let document = self.document;
+        let image_of = |node: NodeId| {
+            if document.is_mapping(node) {
+                document.get(node, "image")
+            } else {
+                None
+            }
+        };
+        if CONTAINER_LISTS.contains(&key) && document.is_sequence(entry.value) {
+            for item in document.items(entry.value) {
+                next.push(match image_of(item) {
+                    Some(image) => Task::Container(image),
+                    None => Task::Node(item),
+                });
+            }
+        } else if CONTAINER_FIELDS.contains(&key)
+            && let Some(image) = image_of(entry.value)
+        {
+            next.push(Task::Container(image));
+        } else if key == "volumes" && document.is_sequence(entry.value) {
+            for item in document.items(entry.value) {
+                match image_of(item) {
+                    Some(image) if document.is_mapping(image.value) => {
+                        next.push(Task::Volume(image.value));
+                    }
+                    _ => next.push(Task::Node(item)),
+                }
+            }
+        } else {
+            next.push(Task::Node(entry.value));
+        }
+    }
+
+    /// The text the original file has over a node's token (its neutralised copy may differ).
+    fn original(&self, at: &Written) -> &str {
+        let span = match at {
+            Written::Exact(span) | Written::Inexact(span, _) => span.clone(),
+        };
+        self.text.get(span).unwrap_or_default()
     }
 
     fn image(&self, image: Entry, out: &mut Extraction) {
@@ -186,19 +264,26 @@ impl Walk<'_, '_> {
         match self.document.value(image.value) {
             Value::Null => {}
             Value::Scalar { value, at } => {
+                let original = self.original(&at);
+                if original.contains("{{") {
+                    out.skips.push(Skip {
+                        line,
+                        text: original.trim_matches(['"', '\'']).to_owned(),
+                        reason: SkipReason::Templated,
+                    });
+                    return;
+                }
                 let site = Site {
                     line,
                     written: value,
                     at,
                     source: Source::Kubernetes,
                 };
-                if value.contains("{{") {
-                    out.skips.push(site.skip(SkipReason::Templated));
-                } else {
-                    yaml::record(out, site.occurrence(self.text, value, Role::Uses));
-                }
+                yaml::record(out, site.occurrence(self.text, value, Role::Uses));
             }
-            Value::Other { source } => {
+            Value::Other { .. } => {
+                let span = self.document.span(image.value);
+                let source = self.text.get(span).unwrap_or_default();
                 let reason = if source.contains("{{") {
                     SkipReason::Templated
                 } else {

@@ -159,6 +159,13 @@ impl<'t> Document<'t> {
         self.node(id).map_or(0, |node| node.line)
     }
 
+    /// The byte range of a node's source (after alias resolution): quotes included, a whole
+    /// collection.
+    pub(crate) fn span(&self, id: NodeId) -> Range<usize> {
+        self.node(self.resolve(id))
+            .map_or(0..0, |node| node.start..node.end)
+    }
+
     /// The string value of a scalar node (after alias resolution).
     pub(crate) fn str(&self, id: NodeId) -> Option<&str> {
         match &self.node(self.resolve(id))?.kind {
@@ -172,6 +179,14 @@ impl<'t> Document<'t> {
         matches!(
             self.node(self.resolve(id)).map(|n| &n.kind),
             Some(Kind::Mapping(_))
+        )
+    }
+
+    /// Whether the node is a sequence (after alias resolution).
+    pub(crate) fn is_sequence(&self, id: NodeId) -> bool {
+        matches!(
+            self.node(self.resolve(id)).map(|n| &n.kind),
+            Some(Kind::Sequence(_))
         )
     }
 

@@ -43,14 +43,17 @@ verify = true
     assert_eq!(r.ca_file, Some(PathBuf::from("/repo/certs/ca.pem")));
     assert_eq!(r.max_in_flight, 4);
     assert!(r.verify);
-    let mirrors: Vec<(&str, &str)> = r
+    let mirrors: Vec<(&str, String)> = r
         .mirrors
         .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .map(|(k, v)| (k.as_str(), v.to_string()))
         .collect();
     assert_eq!(
         mirrors,
-        [("docker.io", "127.0.0.1:5000"), ("ghcr.io", "[::1]:5002")]
+        [
+            ("docker.io", "127.0.0.1:5000".to_owned()),
+            ("ghcr.io", "[::1]:5002".to_owned())
+        ]
     );
 }
 
@@ -68,8 +71,16 @@ fn errors_name_the_file_and_the_key() {
         ),
         ("[registry]\ninsecure = [\"a b\"]\n", "registry.insecure[0]"),
         (
-            "[registry.mirrors]\n\"docker.io\" = \"https://m.lan\"\n",
+            "[registry.mirrors]\n\"docker.io\" = \"ftp://m.lan\"\n",
+            "registry.mirrors.\"docker.io\": \"ftp://m.lan\": a mirror's scheme must be http or https",
+        ),
+        (
+            "[registry.mirrors]\n\"docker.io\" = \"https://m.lan/v2\"\n",
             "registry.mirrors.\"docker.io\"",
+        ),
+        (
+            "[registry.mirrors]\n\"https://docker.io\" = \"m.lan\"\n",
+            "is a URL",
         ),
         (
             "[registry.mirrors]\n\"not a host\" = \"m.lan\"\n",
@@ -118,7 +129,7 @@ fn the_default_file_is_optional_but_an_explicit_one_is_not() {
 fn mirror_flags_parse_like_config_entries() {
     let (from, to) = parse_mirror("registry-1.docker.io=127.0.0.1:5000").unwrap();
     assert_eq!(
-        (from.as_str(), to.as_str()),
+        (from.as_str(), to.to_string().as_str()),
         ("docker.io", "127.0.0.1:5000")
     );
     assert!(
@@ -127,8 +138,17 @@ fn mirror_flags_parse_like_config_entries() {
             .contains("REGISTRY=HOST")
     );
     assert!(
-        parse_mirror("docker.io=http://x")
+        parse_mirror("http://docker.io=x")
             .unwrap_err()
             .contains("URL")
     );
+    // Docker's `registry-mirrors` are URLs: the scheme, when written, is kept.
+    for (flag, shown) in [
+        ("docker.io=https://127.0.0.1:5443", "https://127.0.0.1:5443"),
+        ("docker.io=HTTPS://Mirror.lan/", "https://mirror.lan"),
+        ("docker.io=http://mirror.lan:80", "http://mirror.lan:80"),
+        ("docker.io=mirror.lan", "mirror.lan"),
+    ] {
+        assert_eq!(parse_mirror(flag).unwrap().1.to_string(), shown, "{flag}");
+    }
 }

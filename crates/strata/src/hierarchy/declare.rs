@@ -14,7 +14,7 @@ use super::dockerfile::{self, BaseUse};
 use super::source::Checkout;
 use crate::config::workspace::{BuildArg, ImageSpec, PinMode, Trigger, Workspace, expand_rule};
 use crate::discover::{Filters, Kind, SourceFile, discover};
-use crate::scan::{FileScan, ScanOptions, compose_vars, extract_text, scan, scan_file};
+use crate::scan::{FileScan, ScanOptions, compose_environment, extract_text, scan, scan_file};
 
 /// One image a workspace build produces.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,9 +199,9 @@ fn read_checkout(
         }
     }
     for s in scans.iter().filter(|s| s.file.kind == Kind::Compose) {
-        let vars = compose_vars(&s.file.path);
+        let (env, _env_errors) = compose_environment(&s.file);
         let (builds, warnings) =
-            match compose::builds(&s.text, &s.extraction, &|name| vars.get(name).cloned()) {
+            match compose::builds(&s.text, &s.extraction, &|name| env.get(name)) {
                 Ok(found) => found,
                 Err(e) => {
                     out.warnings
@@ -332,6 +332,7 @@ fn bases_of(read: &Read<'_>, target: Option<&str>, out: &mut Declared) -> Option
         path: read.full.to_path_buf(),
         display: read.shown.to_owned(),
         kind: Kind::Dockerfile,
+        reach: None,
     };
     let fresh;
     let (scanned, with_own) = match read.by_path.get(read.full) {

@@ -85,7 +85,10 @@ pub(crate) struct RegistryState {
 impl RegistryState {
     pub(crate) fn new(domain: &str, config: &RegistryConfig) -> RegistryState {
         let served = config.mirrors.get(domain).map_or(domain, String::as_str);
-        let mirror = (served != domain).then(|| served.to_owned());
+        let host = served
+            .split_once("://")
+            .map_or(served, |(_, host)| host.trim_end_matches('/'));
+        let mirror = (served != domain).then(|| host.to_owned());
         RegistryState {
             domain: domain.to_owned(),
             shown: match &mirror {
@@ -94,7 +97,7 @@ impl RegistryState {
             },
             mirror,
             base: base_url(served, &config.insecure),
-            credential_host: served.to_owned(),
+            credential_host: host.to_owned(),
             ping: Mutex::new(None),
             credential: OnceCell::new(),
             permits: Semaphore::new(config.max_in_flight.max(1)),
@@ -389,6 +392,13 @@ mod tests {
         let other = RegistryState::new("ghcr.io", &config);
         assert_eq!(other.base, "https://ghcr.io");
         assert_eq!(other.credential_host, "ghcr.io");
+        let config = RegistryConfig {
+            mirrors: [("docker.io".to_owned(), "https://127.0.0.1:5443".to_owned())].into(),
+            ..RegistryConfig::default()
+        };
+        let tls = RegistryState::new("docker.io", &config);
+        assert_eq!(tls.base, "https://127.0.0.1:5443");
+        assert_eq!(tls.credential_host, "127.0.0.1:5443");
     }
 
     #[test]

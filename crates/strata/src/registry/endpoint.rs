@@ -27,8 +27,12 @@ pub(crate) fn api_host(domain: &str) -> &str {
 }
 
 /// The base URL (`scheme://host[:port]`) for `domain`: plain HTTP only for loopback
-/// registries and those listed as insecure, as Docker does; TLS everywhere else.
+/// registries and those listed as insecure, as Docker does; TLS everywhere else. A mirror
+/// written with a scheme (`https://localhost:5443`) is served as written.
 pub(crate) fn base_url(domain: &str, insecure: &[String]) -> String {
+    if domain.starts_with("http://") || domain.starts_with("https://") {
+        return domain.trim_end_matches('/').to_owned();
+    }
     let host = api_host(domain);
     let scheme = if is_loopback(host) || is_listed(domain, insecure) {
         "http"
@@ -140,6 +144,18 @@ mod tests {
         ] {
             assert!(!is_loopback(domain), "{domain}");
         }
+    }
+
+    #[test]
+    fn a_written_scheme_decides() {
+        assert_eq!(
+            base_url("https://127.0.0.1:5443", &[]),
+            "https://127.0.0.1:5443"
+        );
+        assert_eq!(
+            base_url("http://mirror.lan", &["x".to_owned()]),
+            "http://mirror.lan"
+        );
     }
 
     #[test]

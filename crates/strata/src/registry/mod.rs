@@ -66,7 +66,8 @@ pub struct RegistryConfig {
     /// An extra CA certificate bundle (PEM) trusted in addition to the system roots.
     pub ca_file: Option<PathBuf>,
     /// Registries served from a mirror: registry as written in normalised references
-    /// (`docker.io`) -> the `host[:port]` asked instead, as Docker's `registry-mirrors`.
+    /// (`docker.io`) -> the `host[:port]` asked instead, as Docker's `registry-mirrors`
+    /// (or `scheme://host[:port]`, when the scheme is to decide TLS).
     /// References and the digests written are unchanged; the mirror's own credentials
     /// are used, never the origin's, and there is no fallback to the origin.
     pub mirrors: BTreeMap<String, String>,

@@ -1,7 +1,14 @@
 use super::*;
 
 fn run(text: &str) -> Extraction {
-    let out = extract(text, &|_| None);
+    check(text, extract(text, &|_| None))
+}
+
+fn action(text: &str) -> Extraction {
+    check(text, extract_action(text, &|_| None))
+}
+
+fn check(text: &str, out: Extraction) -> Extraction {
     for occurrence in &out.occurrences {
         if occurrence.blocked.is_none() {
             assert_eq!(&text[occurrence.span.clone()], occurrence.text, "{text:?}");
@@ -80,6 +87,81 @@ fn invalid_images_are_skips() {
             (6, "invalid-reference")
         ]
     );
+}
+
+/// The runner's schema (`workflow-v1.0.json`): `services-container` is `one-of:
+/// non-empty-string, service-container-mapping`, and `container` is `one-of: string,
+/// container-mapping`.
+#[test]
+fn services_and_containers_written_as_strings() {
+    let text = "jobs:\n  t:\n    container: node:20\n    services:\n      db: postgres:16\n      cache: 'redis:7'\n      mq:\n        image: rabbitmq:3\n";
+    assert_eq!(
+        found(&run(text)),
+        [
+            (3, "node:20"),
+            (5, "postgres:16"),
+            (6, "redis:7"),
+            (8, "rabbitmq:3")
+        ]
+    );
+}
+
+/// `uses: DOCKER://x` is not an image step: the runner's `PipelineTemplateConverter` tests
+/// the `docker://` prefix with `StringComparison.Ordinal`.
+#[test]
+fn step_scheme_is_case_sensitive() {
+    let text = "jobs:\n  t:\n    steps:\n      - uses: DOCKER://alpine:3\n";
+    let out = run(text);
+    assert!(out.occurrences.is_empty() && out.skips.is_empty());
+}
+
+/// GitHub's metadata syntax for a Docker container action, as the runner's `ActionManager`
+/// reads it: `runs.image` ending in `Dockerfile` is built, `docker://` (any case) is pulled,
+/// anything else is refused. A composite action's steps may run images.
+#[test]
+fn action_metadata_images() {
+    // (metadata, images found as (line, text), errors)
+    type Case<'a> = (&'a str, &'a [(usize, &'a str)], usize);
+    let cases: &[Case<'_>] = &[
+        (
+            "name: x\nruns:\n  using: docker\n  image: docker://alpine:3.20\n",
+            &[(4, "alpine:3.20")],
+            0,
+        ),
+        (
+            "runs:\n  using: 'Docker'\n  image: 'Docker://ghcr.io/org/tool:1'\n  args: [a]\n",
+            &[(3, "ghcr.io/org/tool:1")],
+            0,
+        ),
+        ("runs:\n  using: docker\n  image: Dockerfile\n", &[], 0),
+        (
+            "runs:\n  using: docker\n  image: build/dockerfile\n",
+            &[],
+            0,
+        ),
+        ("runs:\n  using: docker\n  image: alpine:3\n", &[], 1),
+        ("runs:\n  using: docker\n", &[], 1),
+        (
+            "runs:\n  using: node20\n  main: index.js\n  image: docker://x:1\n",
+            &[],
+            0,
+        ),
+        (
+            "runs:\n  using: composite\n  steps:\n    - run: echo\n      shell: bash\n    - uses: docker://busybox:1.36\n",
+            &[(6, "busybox:1.36")],
+            0,
+        ),
+    ];
+    for (text, want, errors) in cases {
+        let out = action(text);
+        assert_eq!(found(&out), *want, "{text}");
+        assert_eq!(out.errors.len(), *errors, "{text}: {:?}", out.errors);
+    }
+    let out = action("runs:\n  using: docker\n  image: docker://${{ inputs.image }}\n");
+    assert_eq!(out.skips[0].reason, SkipReason::Templated);
+    // A workflow is not action metadata, and the other way round.
+    let workflow = "jobs:\n  t:\n    container: node:20\n";
+    assert!(action(workflow).occurrences.is_empty());
 }
 
 #[test]

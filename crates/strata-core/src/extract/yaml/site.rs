@@ -3,7 +3,7 @@
 
 use super::{Document, NodeId, Written};
 use crate::occurrence::{ExtractError, Extraction, Occurrence, Role, Skip, SkipReason, Source};
-use crate::reference::Reference;
+use crate::reference::{Reference, placeholder};
 
 /// An image value found in a YAML file, before it becomes an occurrence or a skip.
 #[derive(Debug)]
@@ -28,7 +28,7 @@ impl Site<'_> {
     }
 
     /// The occurrence of `expanded` (the written value after any variable expansion), or an
-    /// `invalid-reference` skip. A value whose bytes differ from it (escapes, folding) is an
+    /// `invalid-reference` skip (`placeholder` when it holds an obvious one). A value whose bytes differ from it (escapes, folding) is an
     /// occurrence blocked as `unrewritable`, spanning the whole token: it names an image that
     /// can be watched, but a pin cannot be spliced into it.
     pub(crate) fn occurrence(
@@ -38,8 +38,13 @@ impl Site<'_> {
         role: Role,
     ) -> Result<Occurrence, Skip> {
         let reference = Reference::parse_normalized(expanded).map_err(|e| {
-            self.skip(SkipReason::InvalidReference {
-                reason: e.to_string(),
+            self.skip(match placeholder::find(expanded) {
+                Some(text) => SkipReason::Placeholder {
+                    text: text.to_owned(),
+                },
+                None => SkipReason::InvalidReference {
+                    reason: e.to_string(),
+                },
             })
         })?;
         let (span, blocked) = match &self.at {

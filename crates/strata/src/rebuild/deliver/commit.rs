@@ -272,6 +272,7 @@ fn scan_commit(
             path: top.join(relative),
             display: entry.path.clone(),
             kind,
+            reach: None,
         };
         let extraction = extract_text(&file, &text, opts);
         out.push(FileScan {
