@@ -27,7 +27,7 @@ pub(crate) fn render(
     dir: &Path,
     port: u16,
     auth: &AuthConfig,
-    notify: Option<&str>,
+    notify: Option<(&str, &[(String, String)])>,
     tls: bool,
 ) -> String {
     let data = dir.join("data");
@@ -73,13 +73,20 @@ pub(crate) fn render(
             );
         }
     }
-    if let Some(url) = notify {
+    if let Some((url, headers)) = notify {
         let _ = write!(
             out,
             "notifications:\n  endpoints:\n    - name: strata-testkit\n      url: {}\n      \
-             timeout: 1s\n      threshold: 3\n      backoff: 1s\n",
+             timeout: 1s\n      threshold: 3\n      backoff: 1s\n      \
+             ignoredmediatypes:\n        - application/octet-stream\n",
             quote(url)
         );
+        if !headers.is_empty() {
+            out.push_str("      headers:\n");
+            for (name, value) in headers {
+                let _ = writeln!(out, "        {}: [{}]", quote(name), quote(value));
+            }
+        }
     }
     out
 }
@@ -105,12 +112,19 @@ mod tests {
             Path::new("/tmp/x"),
             5000,
             &auth,
-            Some("http://127.0.0.1:2/n"),
+            Some((
+                "http://127.0.0.1:2/n",
+                &[("Authorization".to_owned(), "Bearer t".to_owned())],
+            )),
             true,
         );
         assert!(text.contains("addr: 127.0.0.1:5000"));
         assert!(text.contains("rootcertbundle: \"/tmp/x/root.pem\""));
         assert!(text.contains("url: \"http://127.0.0.1:2/n\""));
+        assert!(
+            text.contains("        \"Authorization\": [\"Bearer t\"]\n"),
+            "{text}"
+        );
         assert!(text.contains("  maintenance:\n"));
         assert!(text.contains("  tls:\n    certificate: \"/tmp/x/tls-cert.pem\"\n"));
     }

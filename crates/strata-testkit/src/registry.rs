@@ -41,6 +41,8 @@ pub enum Auth {
 pub struct RegistryOptions {
     auth: Auth,
     notifications: Option<String>,
+    /// Headers sent with every notification (`Authorization: Bearer …`).
+    notification_headers: Vec<(String, String)>,
     tls: bool,
 }
 
@@ -58,6 +60,13 @@ impl RegistryOptions {
     /// Require Bearer tokens issued by a [`TokenIssuer`] configured by `options`.
     pub fn token_auth(mut self, options: TokenOptions) -> Self {
         self.auth = Auth::Token(options);
+        self
+    }
+
+    /// Send this header with every notification.
+    pub fn notification_header(mut self, name: &str, value: &str) -> Self {
+        self.notification_headers
+            .push((name.to_owned(), value.to_owned()));
         self
     }
 
@@ -135,7 +144,10 @@ impl TestRegistry {
                 dir.path(),
                 port,
                 &auth,
-                options.notifications.as_deref(),
+                options
+                    .notifications
+                    .as_deref()
+                    .map(|url| (url, options.notification_headers.as_slice())),
                 ca.is_some(),
             );
             let config_path = dir.path().join("config.yml");

@@ -36,6 +36,32 @@ pub enum Command {
     /// Rebuild every managed image below IMAGE, level by level, each once its base's new
     /// image is published (resumes an interrupted cascade for the same digest).
     Cascade(CascadeArgs),
+    /// Watch every tag the workspace references, always: poll once per interval, take
+    /// webhooks, and update and cascade when a tag moves; HTTP API, metrics and dashboard.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The workspace directory, holding strata.toml (default: the current directory).
+    #[arg(short = 'w', long, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    /// Read settings from this file instead of strata.toml in the workspace directory.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Listen here instead of `[serve] listen` (e.g. 127.0.0.1:8080).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// The shared database: `postgres://…` for several workers, else an SQLite file
+    /// (default: $STRATA_STATE, else the state directory).
+    #[arg(long, value_name = "URL|PATH", env = "STRATA_DATABASE")]
+    pub database: Option<String>,
+    /// This process's name in job leases (default: host name and process id).
+    #[arg(long, value_name = "NAME")]
+    pub worker: Option<String>,
+    /// How long running jobs may finish after SIGTERM before they are handed back.
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub grace: String,
 }
 
 /// Output formats shared by the verbs.

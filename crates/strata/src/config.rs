@@ -24,6 +24,7 @@ use serde::Deserialize;
 use strata_core::reference::grammar::match_domain;
 
 pub mod check;
+pub mod serve;
 pub mod update;
 pub mod workspace;
 
@@ -133,6 +134,8 @@ pub struct Config {
     pub update: update::UpdateSettings,
     /// `[check]`: the policy `strata check` applies.
     pub check: check::CheckSettings,
+    /// `[serve]`: the always-on watcher.
+    pub serve: serve::ServeSettings,
 }
 
 /// `[registry]`.
@@ -172,6 +175,7 @@ struct RawConfig {
     workspace: Option<workspace::RawWorkspace>,
     update: Option<update::RawUpdate>,
     check: Option<check::RawCheck>,
+    serve: Option<serve::RawServe>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -245,8 +249,10 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
     let workspace = workspace::validate(raw.workspace, file, text)?;
     let update = update::validate(raw.update, file)?;
     let check = check::validate(raw.check, file)?;
+    let serve = serve::validate(raw.serve, file)?;
     Ok(Config {
         file: Some(file.to_owned()),
+        serve,
         registry,
         workspace,
         update,

@@ -22,5 +22,6 @@ pub mod report;
 pub mod resolve;
 pub mod scan;
 pub mod selection;
+pub mod serve;
 pub mod state;
 pub mod update;

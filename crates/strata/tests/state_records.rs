@@ -50,6 +50,7 @@ async fn observations_a_a_b_a_record_two_moves_and_since_when() {
         state.record_observation(&key, &a, at(3)).await.unwrap(),
     ];
     let to_b = TagMove {
+        id: strata::state::MoveId(1),
         from: a.clone(),
         to: b.clone(),
         from_last_seen: at(1),
@@ -58,6 +59,7 @@ async fn observations_a_a_b_a_record_two_moves_and_since_when() {
     };
     // Back to a digest seen before: "seen since" is its first sighting.
     let back_to_a = TagMove {
+        id: strata::state::MoveId(2),
         from: b.clone(),
         to: a.clone(),
         from_last_seen: at(2),
@@ -285,10 +287,19 @@ fn cascade(images: usize) -> NewCascade {
 async fn concurrent_claims_of_a_node_have_exactly_one_winner() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.db");
-    // Two handles with their own connections, like two strata processes.
+    // Two handles with their own connections, like two strata processes starting the
+    // same cascade at the same moment: they end up in one run.
     let first = State::open(&path).await.unwrap();
     let second = State::open(&path).await.unwrap();
-    let run = first.start_cascade(&cascade(16), at(0)).await.unwrap().id;
+    let new = cascade(16);
+    let (a, b) = tokio::join!(
+        first.open_cascade(&new, at(0)),
+        second.open_cascade(&new, at(0))
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.run.id, b.run.id, "one running cascade per root");
+    assert_ne!(a.resumed, b.resumed, "one started it, the other resumed it");
+    let run = a.run.id;
 
     let mut tasks = Vec::new();
     for state in [&first, &second, &first, &second] {
@@ -308,13 +319,15 @@ async fn concurrent_claims_of_a_node_have_exactly_one_winner() {
     for task in tasks {
         winners.extend(task.await.unwrap());
     }
-    winners.sort();
-    winners.dedup();
+    // Every claim that won counts: a node won twice would show up twice here.
     assert_eq!(
         winners.len(),
         16,
         "every node claimed exactly once: {winners:?}"
     );
+    winners.sort();
+    winners.dedup();
+    assert_eq!(winners.len(), 16, "{winners:?}");
     for node in first.cascade_nodes(run).await.unwrap() {
         assert_eq!(
             (node.state, node.attempts),

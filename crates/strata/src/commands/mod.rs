@@ -6,6 +6,7 @@ mod graph;
 mod official_images;
 mod pin;
 mod scan;
+mod serve;
 mod update;
 
 use std::io::{self, Write};
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Check(args) => check::run(&args),
         Command::Graph(args) => graph::run(&args),
         Command::Cascade(args) => cascade::run(&args),
+        Command::Serve(args) => serve::run(&args),
     }
 }
 

@@ -122,6 +122,17 @@ pub enum PullRequestState {
     Merged,
 }
 
+impl PullRequestState {
+    /// `open`, `closed`, `merged`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PullRequestState::Open => "open",
+            PullRequestState::Closed => "closed",
+            PullRequestState::Merged => "merged",
+        }
+    }
+}
+
 /// A pull request (a merge request on GitLab) as the forge reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullRequest {

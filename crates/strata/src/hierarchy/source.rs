@@ -93,17 +93,39 @@ fn clone_name(name: &str, url: &str) -> String {
 }
 
 /// A shallow clone of `rev` (default branch when `None`) at `dir`, fetched again and
-/// reset when it exists, so the files are always the remote's current ones.
+/// reset when it exists, so the files are always the remote's current ones. One process
+/// or task at a time per clone (a lock file beside it): two fetches into one clone at
+/// once trip over each other's `FETCH_HEAD`.
 fn sync(url: &str, rev: Option<&str>, dir: &Path) -> Result<()> {
-    if dir.join(".git").is_dir() {
-        let wanted = rev.unwrap_or("HEAD");
-        git(dir, &["fetch", "--quiet", "--depth", "1", "origin", wanted])?;
-        git(dir, &["reset", "--quiet", "--hard", "FETCH_HEAD"])?;
-        return Ok(());
-    }
     if let Some(parent) = dir.parent() {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let lock_path = dir.with_extension("lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("opening {}", lock_path.display()))?;
+    lock.lock()
+        .with_context(|| format!("locking {}", lock_path.display()))?;
+    let synced = sync_locked(url, rev, dir);
+    let _ = lock.unlock();
+    synced
+}
+
+fn sync_locked(url: &str, rev: Option<&str>, dir: &Path) -> Result<()> {
+    if dir.join(".git").is_dir() {
+        let wanted = rev.unwrap_or("HEAD");
+        git(dir, &["fetch", "--quiet", "--depth", "1", "origin", wanted])?;
+        // Reset only when the remote moved on: pins a cascade wrote in place stay until
+        // the remote has something newer.
+        let fetched = output(dir, &["rev-parse", "FETCH_HEAD"])?;
+        if output(dir, &["rev-parse", "HEAD"]).ok() != Some(fetched) {
+            git(dir, &["reset", "--quiet", "--hard", "FETCH_HEAD"])?;
+        }
+        return Ok(());
     }
     let mut args = vec!["clone", "--quiet", "--depth", "1"];
     if let Some(rev) = rev {
@@ -114,21 +136,26 @@ fn sync(url: &str, rev: Option<&str>, dir: &Path) -> Result<()> {
     git(Path::new("."), &args)
 }
 
-fn git(dir: &Path, args: &[&str]) -> Result<()> {
-    let output = Command::new("git")
+/// What a git command printed, trimmed.
+fn output(dir: &Path, args: &[&str]) -> Result<String> {
+    let out = Command::new("git")
         .args(args)
         .current_dir(dir)
         .env("GIT_TERMINAL_PROMPT", "0")
         .output()
         .context("running git (is it installed?)")?;
-    if !output.status.success() {
+    if !out.status.success() {
         bail!(
             "git {} failed: {}",
             args.first().copied().unwrap_or_default(),
-            String::from_utf8_lossy(&output.stderr).trim()
+            String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    Ok(())
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<()> {
+    output(dir, args).map(drop)
 }
 
 #[cfg(test)]

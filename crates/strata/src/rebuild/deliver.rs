@@ -183,6 +183,29 @@ impl Deliverer {
     }
 }
 
+/// Commits every pin of `moves` under `dir` on its branch (`branch`, else the one checked
+/// out) and pushes it to `origin`, as `pins = "commit"` does; what `strata serve` runs for
+/// a moved tag in repositories that pin it. `Ok(None)`: no repository with an `origin`
+/// there, and nothing pinned; `Ok(Some((commit, branch, pushed)))` otherwise.
+pub async fn commit_pins(
+    dir: PathBuf,
+    branch: Option<String>,
+    moves: Vec<Move>,
+    scan: ScanOptions,
+    message: String,
+) -> Result<Option<(String, String, bool)>, String> {
+    let job = commit::Job {
+        dir,
+        branch,
+        moves,
+        scan,
+        message,
+        push_is_trigger: false,
+    };
+    let done = blocking(move || commit::commit(&job)).await?;
+    Ok(done.map(|c| (c.commit, c.branch, c.pushed)))
+}
+
 /// Runs git and file work off the async runtime.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, String> + Send + 'static,

@@ -29,6 +29,8 @@ pub struct RegistryStats {
     pub cache_hits: u64,
     /// The reading with the lowest remaining budget (`RateLimit-Remaining`) seen.
     pub rate_limit: Option<RateLimit>,
+    /// The last reading, and when it came (what a scheduler paces itself by).
+    pub latest_rate_limit: Option<(RateLimit, std::time::Instant)>,
     /// The host actually contacted when a mirror serves the registry.
     pub mirror: Option<String>,
 }
@@ -116,6 +118,7 @@ impl StatsBook {
     /// Keeps `reading` if it shows less budget left than any earlier one.
     pub(crate) fn rate_limit(&self, registry: &str, reading: RateLimit) {
         self.with(registry, |stats| {
+            stats.latest_rate_limit = Some((reading, std::time::Instant::now()));
             if stats
                 .rate_limit
                 .is_none_or(|seen| reading.remaining < seen.remaining)

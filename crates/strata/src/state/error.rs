@@ -164,6 +164,12 @@ pub enum StateError {
         /// The state asked for.
         to: NodeState,
     },
+    /// The database cannot be used by this build.
+    #[error("unsupported state database: {detail}")]
+    Unsupported {
+        /// What is missing.
+        detail: String,
+    },
     /// The root already has a running cascade (one per root).
     #[error(
         "state database {}: {root} already has a running cascade; resume it or let a new \

@@ -106,6 +106,7 @@ mod error;
 mod location;
 mod observation;
 mod proposal;
+mod queue;
 mod sqlite;
 
 use std::path::Path;
@@ -123,6 +124,10 @@ pub use error::StateError;
 pub use location::{STATE_ENV, ensure_outside, state_path};
 pub use observation::{DigestSighting, Observation, TagMove, TagStatus};
 pub use proposal::{GroupKey, Proposal, ProposalDraft, ProposalKey, ProposalStage, PullRequest};
+pub use queue::{
+    Event, EventId, EventState, Job, JobEnd, JobId, JobKind, JobState, MoveId, MoveStep, NewJob,
+    QueueStats, RecordedMove, Watch,
+};
 
 use sqlite::SqliteStore;
 
@@ -157,6 +162,17 @@ impl State {
         let store = SqliteStore::open(path).await?;
         Ok(State {
             backend: Backend::Sqlite(store),
+        })
+    }
+
+    /// Connects to a shared database by URL. Only PostgreSQL (`postgres://…`) is served
+    /// by URL; an SQLite file is [`State::open`]ed by path.
+    pub async fn connect(url: &str) -> Result<State, StateError> {
+        Err(StateError::Unsupported {
+            detail: format!(
+                "{}: this build has no PostgreSQL backend",
+                url.split('@').next_back().unwrap_or(url)
+            ),
         })
     }
 
@@ -316,6 +332,11 @@ impl State {
         dispatch!(self, db => db.running_cascades().await)
     }
 
+    /// The newest `limit` runs, newest first.
+    pub async fn recent_cascades(&self, limit: usize) -> Result<Vec<CascadeRun>, StateError> {
+        dispatch!(self, db => db.recent_cascades(limit).await)
+    }
+
     /// A run's nodes by level, then image.
     pub async fn cascade_nodes(&self, run: RunId) -> Result<Vec<CascadeNode>, StateError> {
         dispatch!(self, db => db.cascade_nodes(run).await)
@@ -392,5 +413,162 @@ impl State {
         at: OffsetDateTime,
     ) -> Result<(), StateError> {
         dispatch!(self, db => db.finish_cascade(run, outcome, at).await)
+    }
+}
+
+/// The work queue (`strata serve`).
+impl State {
+    /// Queues `job`; `None` when an open job with the same key exists (the same work is
+    /// already queued or running).
+    pub async fn enqueue(
+        &self,
+        job: &NewJob,
+        at: OffsetDateTime,
+    ) -> Result<Option<JobId>, StateError> {
+        dispatch!(self, db => db.enqueue(job, at).await)
+    }
+
+    /// Leases up to `max` ready jobs of `kinds` to `worker` until `until`: queued ones
+    /// that are due, and leased ones whose lease ran out (their worker died). Each job is
+    /// leased to one worker at a time.
+    pub async fn lease_jobs(
+        &self,
+        worker: &str,
+        kinds: &[JobKind],
+        max: usize,
+        until: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> Result<Vec<Job>, StateError> {
+        dispatch!(self, db => db.lease_jobs(worker, kinds, max, until, at).await)
+    }
+
+    /// Extends `worker`'s lease on a job; `false` when it is no longer `worker`'s.
+    pub async fn renew_lease(
+        &self,
+        id: JobId,
+        worker: &str,
+        until: OffsetDateTime,
+    ) -> Result<bool, StateError> {
+        dispatch!(self, db => db.renew_lease(id, worker, until).await)
+    }
+
+    /// Ends `worker`'s lease on a job as `end` says; `false` when the lease was lost
+    /// (another worker took the job over).
+    pub async fn finish_job(
+        &self,
+        id: JobId,
+        worker: &str,
+        end: &JobEnd,
+        at: OffsetDateTime,
+    ) -> Result<bool, StateError> {
+        dispatch!(self, db => db.finish_job(id, worker, end, at).await)
+    }
+
+    /// Hands every job `worker` holds back to the queue (a clean shutdown).
+    pub async fn release_jobs(&self, worker: &str) -> Result<u64, StateError> {
+        dispatch!(self, db => db.release_jobs(worker).await)
+    }
+
+    /// The newest `limit` jobs.
+    pub async fn jobs(&self, limit: usize) -> Result<Vec<Job>, StateError> {
+        dispatch!(self, db => db.jobs(limit).await)
+    }
+
+    /// Counts of the queue.
+    pub async fn queue_stats(&self) -> Result<QueueStats, StateError> {
+        dispatch!(self, db => db.queue_stats().await)
+    }
+
+    /// Makes exactly `keys` the active watches; a new one is first checked at its time.
+    pub async fn sync_watches(&self, keys: &[(TagKey, OffsetDateTime)]) -> Result<(), StateError> {
+        dispatch!(self, db => db.sync_watches(keys).await)
+    }
+
+    /// Claims up to `max` active watches due at `at`, moving their next check to `next`
+    /// so no other worker takes them.
+    pub async fn claim_watches(
+        &self,
+        max: usize,
+        next: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> Result<Vec<TagKey>, StateError> {
+        dispatch!(self, db => db.claim_watches(max, next, at).await)
+    }
+
+    /// Records a check of a watched tag: its next check, and the error when it failed.
+    pub async fn checked_watch(
+        &self,
+        key: &TagKey,
+        next: OffsetDateTime,
+        error: Option<&str>,
+        at: OffsetDateTime,
+    ) -> Result<(), StateError> {
+        dispatch!(self, db => db.checked_watch(key, next, error, at).await)
+    }
+
+    /// Every watch, by tag.
+    pub async fn watches(&self) -> Result<Vec<Watch>, StateError> {
+        dispatch!(self, db => db.watches().await)
+    }
+
+    /// One recorded move; `None` if there is none with this id.
+    pub async fn recorded_move(&self, id: MoveId) -> Result<Option<RecordedMove>, StateError> {
+        dispatch!(self, db => db.recorded_move(id).await)
+    }
+
+    /// Recorded moves: the unhandled ones oldest first, or all, newest first.
+    pub async fn moves(
+        &self,
+        unhandled_only: bool,
+        limit: usize,
+    ) -> Result<Vec<RecordedMove>, StateError> {
+        dispatch!(self, db => db.moves(unhandled_only, limit).await)
+    }
+
+    /// Marks a move acted on.
+    pub async fn handle_move(&self, id: MoveId, at: OffsetDateTime) -> Result<(), StateError> {
+        dispatch!(self, db => db.handle_move(id, at).await)
+    }
+
+    /// Adds a step to a move's timeline.
+    pub async fn record_move_step(
+        &self,
+        id: MoveId,
+        step: &str,
+        detail: Option<&str>,
+        at: OffsetDateTime,
+    ) -> Result<(), StateError> {
+        dispatch!(self, db => db.record_move_step(id, step, detail, at).await)
+    }
+
+    /// A move's timeline, oldest step first.
+    pub async fn move_steps(&self, id: MoveId) -> Result<Vec<MoveStep>, StateError> {
+        dispatch!(self, db => db.move_steps(id).await)
+    }
+
+    /// Stores a webhook event before it is acknowledged.
+    pub async fn record_event(
+        &self,
+        source: &str,
+        body: &str,
+        at: OffsetDateTime,
+    ) -> Result<EventId, StateError> {
+        dispatch!(self, db => db.record_event(source, body, at).await)
+    }
+
+    /// Records what became of an event.
+    pub async fn finish_event(
+        &self,
+        id: EventId,
+        state: EventState,
+        note: Option<&str>,
+        at: OffsetDateTime,
+    ) -> Result<(), StateError> {
+        dispatch!(self, db => db.finish_event(id, state, note, at).await)
+    }
+
+    /// Events: the new ones oldest first, or all, newest first.
+    pub async fn events(&self, new_only: bool, limit: usize) -> Result<Vec<Event>, StateError> {
+        dispatch!(self, db => db.events(new_only, limit).await)
     }
 }

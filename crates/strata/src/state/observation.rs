@@ -30,6 +30,8 @@ pub enum Observation {
 /// `observed_at`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagMove {
+    /// The move's id in the state database.
+    pub id: super::MoveId,
     /// The digest the tag pointed at before.
     pub from: Digest,
     /// The digest it points at since.

@@ -35,7 +35,7 @@ use serde_json::Value;
 use strata_testkit::build::{Recipe, build};
 use strata_testkit::ci::{self, Job, Pipeline};
 use strata_testkit::hierarchy::recorded_base;
-use strata_testkit::{Image, TestRegistry};
+use strata_testkit::{Image, RegistryOptions, TestRegistry};
 
 /// How rebuilds get their new pins in the organisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,7 +225,16 @@ impl Org {
     /// Seeds, pins, commits and pushes everything; writes `strata.toml` for `mode`.
     /// `forge_api`: the fake forge's address (pull-request mode).
     pub async fn new(mode: Mode, forge_api: Option<&str>) -> Org {
-        let registry = TestRegistry::start().await.unwrap();
+        Org::with_registry(mode, forge_api, RegistryOptions::default()).await
+    }
+
+    /// [`Org::new`] with the registry started with `options` (notifications, say).
+    pub async fn with_registry(
+        mode: Mode,
+        forge_api: Option<&str>,
+        options: RegistryOptions,
+    ) -> Org {
+        let registry = TestRegistry::start_with(options).await.unwrap();
         let host = registry.host();
         let root = format!("{host}/base/debian:bookworm");
         let (repo, tag) = split(&root);

@@ -215,6 +215,24 @@ impl SqliteStore {
         found.iter().map(|row| cascade_run(&rows, row)).collect()
     }
 
+    pub(in crate::state) async fn recent_cascades(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<CascadeRun>, StateError> {
+        const OP: &str = "list recent cascades";
+        let found = sqlx::query(concat!(
+            "SELECT ",
+            run_columns!(),
+            " FROM cascade_run ORDER BY id DESC LIMIT ?1"
+        ))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|source| self.query_error(OP, source))?;
+        let rows = self.rows(OP);
+        found.iter().map(|row| cascade_run(&rows, row)).collect()
+    }
+
     pub(in crate::state) async fn cascade_nodes(
         &self,
         run: RunId,

@@ -10,6 +10,7 @@
 mod cascade;
 mod observation;
 mod proposal;
+mod queue;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,6 +38,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "cascade delivery",
         include_str!("../migrations/sqlite/0002_cascade_delivery.sql"),
+    ),
+    (
+        3,
+        "serve",
+        include_str!("../migrations/sqlite/0003_serve.sql"),
     ),
 ];
 

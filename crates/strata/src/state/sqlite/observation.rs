@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use super::{Rows, SqliteStore, micros, time_of};
 use crate::registry::TagKey;
+use crate::state::MoveId;
 use crate::state::StateError;
 use crate::state::observation::{DigestSighting, Observation, TagMove, TagStatus};
 
@@ -23,7 +24,7 @@ const SIGHTING: &str = "INSERT INTO tag_digest (tag_id, digest, first_seen, last
      RETURNING first_seen";
 
 /// Moves with the first sighting of their target; `?1..?3` select the tag.
-const MOVES: &str = "SELECT m.from_digest, m.to_digest, m.from_last_seen, m.observed_at, \
+const MOVES: &str = "SELECT m.id, m.from_digest, m.to_digest, m.from_last_seen, m.observed_at, \
      d.first_seen AS to_first_seen \
      FROM tag_move m JOIN tag t ON t.id = m.tag_id \
      JOIN tag_digest d ON d.tag_id = m.tag_id AND d.digest = m.to_digest \
@@ -109,16 +110,16 @@ impl SqliteStore {
         .await
         .map_err(fail)?;
         let to_first_seen = sight(tx, id, to, at_us).await.map_err(fail)?;
-        sqlx::query(
+        let move_id: i64 = sqlx::query_scalar(
             "INSERT INTO tag_move (tag_id, from_digest, to_digest, from_last_seen, observed_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+             VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
         )
         .bind(id)
         .bind(from.as_str())
         .bind(to.as_str())
         .bind(from_last_seen)
         .bind(at_us)
-        .execute(&mut **tx)
+        .fetch_one(&mut **tx)
         .await
         .map_err(fail)?;
         sqlx::query(
@@ -133,6 +134,7 @@ impl SqliteStore {
         .map_err(fail)?;
         let time = |column, value| time_of(value).ok_or_else(|| rows.invalid(column, value));
         Ok(TagMove {
+            id: MoveId(move_id),
             from,
             to: to.clone(),
             from_last_seen: time("last_seen", from_last_seen)?,
@@ -273,6 +275,7 @@ async fn sight(
 
 fn tag_move(rows: &Rows<'_>, row: &SqliteRow) -> Result<TagMove, StateError> {
     Ok(TagMove {
+        id: MoveId(rows.get(row, "id")?),
         from: rows.digest(row, "from_digest")?,
         to: rows.digest(row, "to_digest")?,
         from_last_seen: rows.time(row, "from_last_seen")?,
