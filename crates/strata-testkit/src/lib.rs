@@ -62,6 +62,7 @@
 //! ```
 
 mod access_log;
+pub mod browser;
 pub mod build;
 mod bulk;
 mod check;
