@@ -14,3 +14,4 @@ pub mod reference;
 pub mod rewrite;
 pub mod shell;
 pub mod update;
+pub mod version;
