@@ -9,6 +9,8 @@ pub mod extract;
 pub mod graph;
 pub mod library;
 pub mod occurrence;
+pub mod overlay;
+pub mod package;
 pub mod plan;
 pub mod reference;
 pub mod rewrite;
