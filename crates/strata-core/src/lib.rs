@@ -9,6 +9,7 @@ pub mod extract;
 pub mod graph;
 pub mod library;
 pub mod occurrence;
+pub mod osv;
 pub mod overlay;
 pub mod package;
 pub mod plan;
