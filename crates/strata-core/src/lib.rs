@@ -7,6 +7,7 @@ mod decision;
 pub mod dockerfile;
 pub mod extract;
 pub mod graph;
+pub mod imagediff;
 pub mod library;
 pub mod occurrence;
 pub mod osv;
