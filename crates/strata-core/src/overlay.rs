@@ -34,6 +34,38 @@ pub fn wanted(path: &str) -> bool {
             .is_some_and(|name| !name.is_empty() && !name.contains('/') && !name.ends_with(".md5sums"))
 }
 
+/// Whether a tar entry (normalised path) can change what [`wanted`] files the final
+/// filesystem holds: a wanted file itself, a directory on the way to one (a file or
+/// whiteout there replaces or deletes it), or a whiteout or opaque marker for either.
+/// Readers keep only these entries of a layer.
+pub fn relevant(path: &str) -> bool {
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let target = if name == OPAQUE {
+        dir.to_owned()
+    } else if let Some(hidden) = name.strip_prefix(WHITEOUT) {
+        if dir.is_empty() {
+            hidden.to_owned()
+        } else {
+            format!("{dir}/{hidden}")
+        }
+    } else {
+        path.to_owned()
+    };
+    let ancestor = |place: &str| {
+        place == target
+            || place
+                .strip_prefix(target.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+    };
+    wanted(&target)
+        || target.starts_with("var/lib/dpkg/status.d/")
+        || [DPKG_STATUS, DPKG_STATUS_D]
+            .iter()
+            .chain(&APK_INSTALLED)
+            .chain(&OS_RELEASE)
+            .any(|place| ancestor(place))
+}
+
 /// A tar entry's path normalised against the image root: no leading `/` or `./`, no
 /// `.` components, `..` resolved. `Err` when it climbs above the root.
 pub fn normalise(path: &str) -> Result<String, OverlayError> {

@@ -36,6 +36,9 @@ pub enum Command {
     /// Rebuild every managed image below IMAGE, level by level, each once its base's new
     /// image is published (resumes an interrupted cascade for the same digest).
     Cascade(CascadeArgs),
+    /// Compare two images per platform: config, layers, OS packages, the advisories the
+    /// change fixes or introduces, and why it moved (exit 1 when they differ).
+    Diff(DiffArgs),
 }
 
 /// Output formats shared by the verbs.
@@ -307,4 +310,47 @@ pub struct CascadeArgs {
     /// The state database (default: $STRATA_STATE, else the state directory).
     #[arg(long, value_name = "PATH")]
     pub state: Option<PathBuf>,
+}
+
+/// `strata diff` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum DiffFormat {
+    /// Text for a terminal.
+    #[default]
+    Table,
+    /// The Markdown pull requests carry.
+    Markdown,
+    /// The report as JSON (docs/diff.md).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old image: a tag, a digest, or both (`python:3.12-slim@sha256:…`).
+    pub old: String,
+    /// The new image; a bare `@sha256:…` or `sha256:…` means OLD's repository at that digest.
+    pub new: String,
+    /// Only this platform (`linux/arm64`; repeatable; default: every shared platform).
+    #[arg(long = "platform", value_name = "OS/ARCH[/VARIANT]")]
+    pub platforms: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: DiffFormat,
+    /// A directory of OSV advisories (`*.json`; default: $STRATA_ADVISORIES, else
+    /// `advisories` in the cache directory when present).
+    #[arg(long, value_name = "DIR")]
+    pub advisories: Option<PathBuf>,
+    /// A Docker Official Images checkout (for the `library/` entry that changed).
+    #[arg(long, value_name = "DIR")]
+    pub official_images: Option<PathBuf>,
+    /// The state database, for when strata first saw a base move (default: the state
+    /// directory's, when it exists).
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// Read settings from this file instead of strata.toml in the current directory.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Look REGISTRY's content up on HOST instead. Repeatable; overrides strata.toml.
+    #[arg(long = "registry-mirror", value_name = "REGISTRY=HOST")]
+    pub registry_mirrors: Vec<String>,
 }

@@ -106,3 +106,14 @@ fn unwanted_files_are_not_kept() {
     assert!(!wanted("var/lib/dpkg/status-old"));
     assert!(!wanted("etc/passwd"));
 }
+
+#[test]
+fn relevant_entries_are_wanted_files_their_directories_and_whiteouts() {
+    for path in ["var", "var/lib/dpkg", "var/lib/.wh.dpkg", "var/lib/dpkg/status.d/.wh..wh..opq",
+                 "etc/os-release", "lib/apk/db/installed", "usr/lib", "var/lib/dpkg/status.d/x"] {
+        assert!(relevant(path), "{path}");
+    }
+    for path in ["usr/bin/python3", "var/lib/apt/lists/x", "etc/.wh.passwd", "var/lib/dpkg/info/x.list"] {
+        assert!(!relevant(path), "{path}");
+    }
+}

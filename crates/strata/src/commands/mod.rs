@@ -2,6 +2,7 @@
 
 mod cascade;
 mod check;
+mod diff;
 mod graph;
 mod official_images;
 mod pin;
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Check(args) => check::run(&args),
         Command::Graph(args) => graph::run(&args),
         Command::Cascade(args) => cascade::run(&args),
+        Command::Diff(args) => diff::run(&args),
     }
 }
 
