@@ -24,6 +24,7 @@
 //! `_get`/`_post` anyway for the eight GitHub endpoints we call.
 
 mod answer;
+mod body;
 mod check_run;
 mod config;
 mod error;
@@ -39,6 +40,7 @@ use std::pin::Pin;
 pub use check_run::{
     Annotation, AnnotationLevel, CheckConclusion, CheckRun, CreatedCheckRun, MAX_ANNOTATIONS,
 };
+pub use body::{CUT_NOTE, fit_body};
 pub use config::ForgeConfig;
 pub use error::ForgeError;
 pub use gitea::Gitea;

@@ -360,7 +360,10 @@ impl Pipeline<'_> {
             group,
             base: repo.base_branch.as_deref(),
             title: group.title(),
-            body: message::pull_request_body(group, &texts),
+            body: crate::forge::fit_body(
+                &message::pull_request_body(group, &texts),
+                target.kind.body_limit(),
+            ),
             labels: self.labels,
         };
         outcome.pull_request = Some(propose::open(self.state, target, &request, self.at).await?);
