@@ -55,7 +55,15 @@ impl Env {
         for sub in ["home", "cache", "advisories"] {
             std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         }
+        // A private copy of the binary, taken at once: the build directory may be
+        // shared with other builds of the workspace that replace it.
+        std::fs::copy(env!("CARGO_BIN_EXE_strata"), dir.path().join("strata")).unwrap();
         Env { registry, dir }
+    }
+
+    /// The binary under test.
+    pub fn exe(&self) -> PathBuf {
+        self.dir.path().join("strata")
     }
 
     pub fn advisories(&self) -> PathBuf {
@@ -114,7 +122,7 @@ impl Env {
     }
 
     pub async fn strata(&self, args: &[&str]) -> Run {
-        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+        let output = tokio::process::Command::new(self.exe())
             .args(args)
             .current_dir(self.dir.path())
             .env_clear()
