@@ -458,7 +458,19 @@ fn compare(
     let advisory_delta = match (advisories, &old.release, &new.release, &old.packages, &new.packages) {
         (Some(index), Some(r1), Some(r2), Some(p1), Some(p2)) => {
             let (f1, f2) = (index.matches(r1, p1), index.matches(r2, p2));
-            Some((delta(&f1, &f2), f1.len(), f2.len()))
+            let mut d = delta(&f1, &f2);
+            // A fixed advisory's source still has a version in the new image (the fix),
+            // an introduced one's had one in the old image: show both sides.
+            let version = |packages: &[Package], source: &str| {
+                packages.iter().find(|p| p.source == source).map(|p| p.source_version.clone())
+            };
+            for e in &mut d.fixed {
+                e.new_version = version(p2, &e.source);
+            }
+            for e in &mut d.introduced {
+                e.old_version = version(p1, &e.source);
+            }
+            Some((d, f1.len(), f2.len()))
         }
         (Some(_), _, _, _, _) => {
             notes.push("advisories not matched: no OS release strata can match, or packages unknown".to_owned());

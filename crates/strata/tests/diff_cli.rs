@@ -168,8 +168,16 @@ async fn a_debian_update_shows_exactly_the_planted_changes_and_why() {
     let md = env.strata(&["diff", &old_name, &format!("@{new_digest}"), "--format", "markdown",
         "--advisories", env.advisories().to_str().unwrap()]).await;
     assert!(md.stdout.contains("DEBIAN-TEST-FIXED") && md.stdout.contains("<details>"), "{}", md.stdout);
-    let table = env.strata(&["diff", &old_name, &format!("@{new_digest}")]).await;
+    let table = env.strata(&["diff", &old_name, &format!("@{new_digest}"),
+        "--advisories", env.advisories().to_str().unwrap()]).await;
     assert!(table.stdout.contains(&fixed_pkg), "{}", table.stdout);
+    // docs/diff.md shows these outputs: `STRATA_DIFF_EXAMPLE=dir` writes them there.
+    if let Some(dir) = std::env::var_os("STRATA_DIFF_EXAMPLE") {
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::write(dir.join("table.txt"), &table.stdout).unwrap();
+        std::fs::write(dir.join("markdown.md"), &md.stdout).unwrap();
+        std::fs::write(dir.join("report.json"), &run.stdout).unwrap();
+    }
 }
 
 #[tokio::test]

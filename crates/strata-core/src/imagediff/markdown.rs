@@ -91,7 +91,7 @@ fn why(out: &mut String, causes: &[Cause]) {
                 if let Some(at) = moved_at {
                     let _ = write!(out, ", first seen {}", escape(at));
                 }
-                let _ = write!(out, "; from its {}", escape(evidence));
+                let _ = write!(out, "; seen in the image's {}", escape(evidence));
             }
             Cause::Source {
                 url,
@@ -261,6 +261,12 @@ fn section(p: &PlatformReport) -> String {
         if d.changes.is_empty() {
             let _ = writeln!(out, "No package changed ({} packages).\n", d.unchanged);
         } else {
+            let _ = writeln!(
+                out,
+                "**Packages** ({} changed, {} unchanged)\n",
+                d.changes.len(),
+                d.unchanged
+            );
             out.push_str("| Package | Change | Old | New | Source |\n|---|---|---|---|---|\n");
             for c in d.changes.iter().take(MAX_ROWS) {
                 let version = |p: &Option<crate::package::Package>| {
@@ -282,7 +288,7 @@ fn section(p: &PlatformReport) -> String {
     }
     layers(&mut out, p);
     if !p.config.is_empty() {
-        out.push_str("| Config | Old | New |\n|---|---|---|\n");
+        out.push_str("**Config**\n\n| Field | Old | New |\n|---|---|---|\n");
         for c in p.config.iter().take(MAX_ROWS) {
             let v = |s: &Option<String>| s.as_deref().map_or("—".to_owned(), |s| format!("`{}`", escape(s)));
             let _ = writeln!(out, "| {} | {} | {} |", escape(&c.field), v(&c.old), v(&c.new));
@@ -329,7 +335,7 @@ fn layers(out: &mut String, p: &PlatformReport) {
     let l = &p.layers;
     let _ = write!(
         out,
-        "Layers: {} shared, {} added, {} removed; compressed {} → {} ({})",
+        "**Layers:** {} shared, {} added, {} removed; compressed {} → {} ({})",
         l.shared,
         l.added.len(),
         l.removed.len(),

@@ -9,6 +9,11 @@ use crate::package::{ChangeKind, Package};
 
 /// Renders the whole report (nothing is cut).
 pub fn table(report: &Report) -> String {
+    // Terminals and grep want an ASCII minus.
+    render(report).replace('\u{2212}', "-")
+}
+
+fn render(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "old  {}  {}", report.old.reference, short(&report.old.digest));
     let _ = writeln!(out, "new  {}  {}", report.new.reference, short(&report.new.digest));
@@ -147,7 +152,7 @@ fn cause_line(cause: &Cause) -> String {
     match cause {
         Cause::Base { image, moved_at, evidence, .. } => {
             let at = moved_at.as_deref().map(|a| format!(", first seen {a}")).unwrap_or_default();
-            format!("base image {image} moved{at} (from its {evidence})")
+            format!("base image {image} moved{at} (seen in the image's {evidence})")
         }
         Cause::Source { url, old_revision, new_revision, compare, .. } => {
             let revisions = match (old_revision, new_revision) {

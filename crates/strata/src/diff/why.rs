@@ -100,8 +100,8 @@ async fn base(old: &SideFacts, new: &SideFacts, sources: Sources<'_>) -> Option<
         new_digest: Some(new_digest.to_string()),
         moved_at,
         evidence: match evidence {
-            "layers" => "layers (they start with the base tag's current layers)",
-            _ => "base annotations (org.opencontainers.image.base.*)",
+            "layers" => "layers, which start with the base tag's current layers",
+            _ => "org.opencontainers.image.base.* annotations",
         }
         .to_owned(),
     })
