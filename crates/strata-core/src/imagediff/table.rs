@@ -87,7 +87,7 @@ fn render(report: &Report) -> String {
                     let severity = e.severity.map_or("-", |r| r.as_str());
                     let _ = writeln!(
                         out,
-                        "  {label:<11} {:<20} {:<8} {} {} -> {}",
+                        "  {label:<11} {:<24} {:<8} {} {} -> {}",
                         e.id,
                         severity,
                         e.source,

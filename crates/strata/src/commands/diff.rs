@@ -68,7 +68,7 @@ fn second(old: &Reference, text: &str) -> Result<Reference> {
     let bare = text.strip_prefix('@').unwrap_or(text);
     if bare.starts_with("sha256:") {
         let digest: Digest = bare.parse().map_err(|e| anyhow!("NEW {text:?}: {e}"))?;
-        let name = format!("{}@{digest}", old.without_digest());
+        let name = format!("{}/{}@{digest}", old.domain(), old.path());
         return Reference::parse_normalized(&name).map_err(|e| anyhow!("NEW {text:?}: {e}"));
     }
     Reference::parse_normalized(text).map_err(|e| anyhow!("NEW {text:?}: {e}"))
