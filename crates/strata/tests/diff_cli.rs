@@ -235,6 +235,25 @@ async fn a_multi_platform_pair_where_only_arm64_changed() {
     assert_eq!(arm64["advisories"]["fixed"][0]["severity"], "high");
     assert_eq!(report["summary"]["platforms_changed"], 1);
 
+    // The same advisories as osv.dev ships them: one zip, read packed.
+    let zip_path = env.dir.path().join("Alpine-all.zip");
+    {
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+        for entry in std::fs::read_dir(&fixtures).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            zip.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+            std::io::Write::write_all(&mut zip, &std::fs::read(&path).unwrap()).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    let zipped = env
+        .strata(&["diff", &env.name("library/alpine", "3.20"), &env.name("library/alpine", "3.20-new"),
+            "--format", "json", "--advisories", zip_path.to_str().unwrap()])
+        .await
+        .json();
+    assert_eq!(zipped["platforms"], report["platforms"]);
+
     // One platform only.
     let only = env
         .diff(&env.name("library/alpine", "3.20"), &env.name("library/alpine", "3.20-new"), &["--platform", "linux/amd64"])

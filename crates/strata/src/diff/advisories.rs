@@ -1,5 +1,6 @@
 //! diff stage, advisories: reads OSV records from a local directory (every `*.json`
-//! below it, as osv.dev's per-ecosystem exports unpack) into an index. Only records
+//! below it, as osv.dev's per-ecosystem exports unpack, and every `*.zip` export left
+//! packed) or from one zip file, into an index. Only records
 //! that name one of the wanted ecosystems are parsed (a cheap byte check first), so a
 //! directory holding every ecosystem costs little. A record that does not parse is
 //! reported, never fatal. Reads files only; never the network.
@@ -35,38 +36,84 @@ pub fn location(explicit: Option<&Path>) -> Option<PathBuf> {
         .filter(|dir| dir.is_dir())
 }
 
-/// Loads the records under `dir` naming any of `ecosystems` (bare names: `Debian`).
-pub fn load(dir: &Path, ecosystems: &BTreeSet<String>) -> Result<Loaded> {
-    if !dir.is_dir() {
-        bail!("the advisory directory {} does not exist", dir.display());
-    }
+/// The largest record read from a zip (OSV records are a few kB).
+const MAX_RECORD: u64 = 16 << 20;
+
+/// Loads the records under `path` (a directory, or one zip file) naming any of
+/// `ecosystems` (bare names: `Debian`).
+pub fn load(path: &Path, ecosystems: &BTreeSet<String>) -> Result<Loaded> {
     let mut files = Vec::new();
-    collect(dir, &mut files).with_context(|| format!("listing {}", dir.display()))?;
+    if path.is_dir() {
+        collect(path, &mut files).with_context(|| format!("listing {}", path.display()))?;
+    } else if path.is_file() {
+        files.push(path.to_owned());
+    } else {
+        bail!("the advisory source {} does not exist", path.display());
+    }
     files.sort();
-    let needles: Vec<String> = ecosystems.iter().map(|e| format!("\"{e}")).collect();
-    let mut advisories = Vec::new();
-    let mut problems = Vec::new();
+    let mut reader = Reader {
+        needles: ecosystems.iter().map(|e| format!("\"{e}")).collect(),
+        advisories: Vec::new(),
+        problems: Vec::new(),
+        records: 0,
+    };
     for file in &files {
-        let bytes = match std::fs::read(file) {
-            Ok(bytes) => bytes,
-            Err(err) => {
-                problems.push(format!("{}: {err}", file.display()));
-                continue;
+        if file.extension().is_some_and(|e| e == "zip") {
+            if let Err(err) = reader.zip(file) {
+                reader.problems.push(format!("{}: {err:#}", file.display()));
             }
-        };
-        if !needles.iter().any(|n| contains(&bytes, n.as_bytes())) {
             continue;
         }
-        match Advisory::parse(&bytes) {
-            Ok(advisory) => advisories.push(advisory),
-            Err(err) => problems.push(format!("{}: {err}", file.display())),
+        match std::fs::read(file) {
+            Ok(bytes) => reader.record(&file.display().to_string(), &bytes),
+            Err(err) => reader.problems.push(format!("{}: {err}", file.display())),
         }
     }
     Ok(Loaded {
-        index: AdvisoryIndex::new(advisories),
-        files: files.len(),
-        problems,
+        index: AdvisoryIndex::new(reader.advisories),
+        files: reader.records,
+        problems: reader.problems,
     })
+}
+
+struct Reader {
+    needles: Vec<String>,
+    advisories: Vec<Advisory>,
+    problems: Vec<String>,
+    records: usize,
+}
+
+impl Reader {
+    fn record(&mut self, name: &str, bytes: &[u8]) {
+        self.records += 1;
+        if !self.needles.iter().any(|n| contains(bytes, n.as_bytes())) {
+            return;
+        }
+        match Advisory::parse(bytes) {
+            Ok(advisory) => self.advisories.push(advisory),
+            Err(err) => self.problems.push(format!("{name}: {err}")),
+        }
+    }
+
+    /// Every `*.json` member of a zip (osv.dev's `<Ecosystem>/all.zip`).
+    fn zip(&mut self, path: &Path) -> Result<()> {
+        use std::io::Read as _;
+        let file = std::fs::File::open(path)?;
+        let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file))?;
+        let mut bytes = Vec::new();
+        for i in 0..archive.len() {
+            let member = archive.by_index(i)?;
+            let member_name = member.name()?.into_owned();
+            let name = format!("{}:{member_name}", path.display());
+            if !member.is_file() || !member_name.ends_with(".json") {
+                continue;
+            }
+            bytes.clear();
+            member.take(MAX_RECORD).read_to_end(&mut bytes)?;
+            self.record(&name, &bytes);
+        }
+        Ok(())
+    }
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -76,7 +123,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let path = entry.path();
         if kind.is_dir() {
             collect(&path, out)?;
-        } else if kind.is_file() && path.extension().is_some_and(|e| e == "json") {
+        } else if kind.is_file() && path.extension().is_some_and(|e| e == "json" || e == "zip") {
             out.push(path);
         }
     }
