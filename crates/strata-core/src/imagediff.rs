@@ -12,9 +12,7 @@ mod table;
 pub use config::{ConfigChange, ConfigView, diff_config};
 pub use layers::{LayerDiff, LayerInfo, diff_layers};
 pub use markdown::{Markdown, markdown};
-pub use report::{
-    Cause, Inventory, PlatformReport, Report, Side, Summary, platform_name,
-};
+pub use report::{Cause, Inventory, PlatformReport, Report, Side, Summary, platform_name};
 pub use table::table;
 
 /// Why an image configuration could not be read.

@@ -31,7 +31,9 @@ pub fn wanted(path: &str) -> bool {
         || path
             .strip_prefix(DPKG_STATUS_D)
             .and_then(|rest| rest.strip_prefix('/'))
-            .is_some_and(|name| !name.is_empty() && !name.contains('/') && !name.ends_with(".md5sums"))
+            .is_some_and(|name| {
+                !name.is_empty() && !name.contains('/') && !name.ends_with(".md5sums")
+            })
 }
 
 /// Whether a tar entry (normalised path) can change what [`wanted`] files the final
@@ -205,7 +207,9 @@ impl Overlay {
     pub fn end_layer(&mut self) {
         let layer = std::mem::take(&mut self.layer);
         let under = |path: &str, dir: &str| {
-            dir.is_empty() || path == dir || path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+            dir.is_empty()
+                || path == dir
+                || path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
         };
         self.lower.retain(|path, _| {
             let opaque = layer
@@ -213,10 +217,7 @@ impl Overlay {
                 .iter()
                 .any(|dir| under(path, dir) && path != dir);
             let whited = layer.whiteouts.iter().any(|w| under(path, w));
-            let replaced = layer
-                .replaced
-                .iter()
-                .any(|r| path == r || under(path, r));
+            let replaced = layer.replaced.iter().any(|r| path == r || under(path, r));
             !(opaque || whited || replaced)
         });
         self.lower.extend(layer.added);

@@ -47,7 +47,9 @@ fn check(scheme: Scheme, file: &str) -> usize {
         let got = scheme.compare(a, b);
         let back = scheme.compare(b, a);
         if got != *want || back != want.reverse() {
-            failures.push(format!("{file}:{line}: {a} {want:?} {b}, got {got:?} / {back:?}"));
+            failures.push(format!(
+                "{file}:{line}: {a} {want:?} {b}, got {got:?} / {back:?}"
+            ));
         }
     }
     assert!(

@@ -33,7 +33,8 @@ impl TarLayer {
 
     /// A regular file.
     pub fn file(mut self, path: &str, content: impl AsRef<[u8]>) -> Self {
-        self.items.push(Item::File(path.into(), content.as_ref().to_vec()));
+        self.items
+            .push(Item::File(path.into(), content.as_ref().to_vec()));
         self
     }
 
@@ -67,7 +68,8 @@ impl TarLayer {
 
     /// A file whose tar name is written unchecked (`../../etc/x`).
     pub fn raw_name(mut self, name: &str, content: impl AsRef<[u8]>) -> Self {
-        self.items.push(Item::RawName(name.into(), content.as_ref().to_vec()));
+        self.items
+            .push(Item::RawName(name.into(), content.as_ref().to_vec()));
         self
     }
 
@@ -123,7 +125,10 @@ impl TarLayer {
     /// Zstandard-compressed.
     pub fn zstd(&self) -> Layer {
         let tar = self.tar();
-        layer(&tar, zstd::encode_all(tar.as_slice(), 3).unwrap_or_default())
+        layer(
+            &tar,
+            zstd::encode_all(tar.as_slice(), 3).unwrap_or_default(),
+        )
     }
 }
 
@@ -214,7 +219,10 @@ pub fn modify_dpkg_status(status: &str, upgrades: usize, removals: usize) -> (St
         out.push_str(paragraph);
         out.push_str("\n\n");
     }
-    for (name, version) in [("strata-added-a", "1.0-1"), ("strata-added-b", "2:0.9~rc1-3")] {
+    for (name, version) in [
+        ("strata-added-a", "1.0-1"),
+        ("strata-added-b", "2:0.9~rc1-3"),
+    ] {
         out.push_str(&format!(
             "Package: {name}\nStatus: install ok installed\nPriority: optional\nSection: misc\n\
              Architecture: all\nVersion: {version}\nDescription: planted by the test kit\n\n"

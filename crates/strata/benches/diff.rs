@@ -37,13 +37,17 @@ fn text(seed: u64, len: usize) -> Vec<u8> {
     const WORDS: [&str; 32] = [
         "lib", "usr", "share", "python3", "import", "def", "return", "self", "None", "value",
         "config", "error", "while", "for", "in", "and", "0x1f", "struct", "static", "const",
-        "printf", "buffer", "length", "index", "path", "file", "open", "close", "read",
-        "write", "digest", "layer",
+        "printf", "buffer", "length", "index", "path", "file", "open", "close", "read", "write",
+        "digest", "layer",
     ];
     let mut out = Vec::with_capacity(len + 16);
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     while out.len() < len {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         out.extend_from_slice(WORDS[(x >> 59) as usize].as_bytes());
         out.push(if x & 0xf == 0 { b'\n' } else { b' ' });
         if x & 0xff == 7 {
@@ -56,10 +60,16 @@ fn text(seed: u64, len: usize) -> Vec<u8> {
 
 fn bulk(seed: u64, status: &str) -> TarLayer {
     let mut tar = TarLayer::new()
-        .file("etc/os-release", std::fs::read_to_string("/etc/os-release").unwrap())
+        .file(
+            "etc/os-release",
+            std::fs::read_to_string("/etc/os-release").unwrap(),
+        )
         .file("var/lib/dpkg/status", status);
     for i in 0..LAYER_FILES {
-        tar = tar.file(&format!("usr/share/bench/{seed}/{i:05}.txt"), text(seed * 100_000 + i as u64, FILE_BYTES));
+        tar = tar.file(
+            &format!("usr/share/bench/{seed}/{i:05}.txt"),
+            text(seed * 100_000 + i as u64, FILE_BYTES),
+        );
     }
     tar
 }
@@ -80,7 +90,10 @@ async fn run() {
     let shared = TarLayer::new();
     let mut shared = shared;
     for i in 0..LAYER_FILES {
-        shared = shared.file(&format!("opt/app/{i:05}.txt"), text(900_000 + i as u64, FILE_BYTES));
+        shared = shared.file(
+            &format!("opt/app/{i:05}.txt"),
+            text(900_000 + i as u64, FILE_BYTES),
+        );
     }
     let shared = shared.zstd();
     let old = Image::from_layers(vec![base_old.clone(), shared.clone()]);
@@ -100,7 +113,11 @@ async fn run() {
     let release = OsRelease::parse(&std::fs::read_to_string("/etc/os-release").unwrap())
         .and_then(|r| r.release())
         .unwrap();
-    let sources: Vec<String> = package::parse_dpkg_status(&status, "s").packages.iter().map(|p| p.source.clone()).collect();
+    let sources: Vec<String> = package::parse_dpkg_status(&status, "s")
+        .packages
+        .iter()
+        .map(|p| p.source.clone())
+        .collect();
     let advisories: Vec<Advisory> = (0..5_000)
         .map(|i| {
             let json = format!(
@@ -120,7 +137,10 @@ async fn run() {
         std::fs::write(path, serde_json::to_vec(a).unwrap()).unwrap();
     }
     let host = registry.host();
-    let (a, b) = (format!("{host}/bench/app:old"), format!("{host}/bench/app:new"));
+    let (a, b) = (
+        format!("{host}/bench/app:old"),
+        format!("{host}/bench/app:new"),
+    );
     let diff = |cache: &Path| {
         let rss = dir.path().join("rss");
         let started = Instant::now();
@@ -136,7 +156,14 @@ async fn run() {
             .unwrap();
         let wall = started.elapsed();
         assert_eq!(status.code(), Some(1));
-        let kib: u64 = std::fs::read_to_string(&rss).unwrap().trim().lines().last().unwrap().parse().unwrap();
+        let kib: u64 = std::fs::read_to_string(&rss)
+            .unwrap()
+            .trim()
+            .lines()
+            .last()
+            .unwrap()
+            .parse()
+            .unwrap();
         (wall, kib)
     };
     let cache = dir.path().join("cache");
@@ -180,15 +207,38 @@ async fn run() {
         let new = package::parse_dpkg_status(&modified, "s").packages;
         let d = package::diff(&old, &new);
         let index = AdvisoryIndex::new(advisories.clone());
-        found = index.matches(&release, &old).len() + index.matches(&release, &new).len() + d.changes.len();
+        found = index.matches(&release, &old).len()
+            + index.matches(&release, &new).len()
+            + d.changes.len();
     }
     let matching = started.elapsed() / rounds;
     println!();
-    println!("{:<58} {:>10}", "strata diff, ~100 MB compressed per image, 1 platform", "");
-    println!("{:<58} {:>8.0} ms  peak {:>4} MB", "cold (empty cache, fetched from 127.0.0.1)", cold.as_secs_f64() * 1e3, cold_rss / 1024);
-    println!("{:<58} {:>8.0} ms  peak {:>4} MB", "warm (cached, re-verified)", warm.as_secs_f64() * 1e3, warm_rss / 1024);
-    println!("{:<58} {:>8.0} ms", "gzip -dc + zstd -dc of the same 3 unique layers", floor.as_secs_f64() * 1e3);
-    println!("{:<58} {:>8.2}x", "warm / decompressors", warm.as_secs_f64() / floor.as_secs_f64());
+    println!(
+        "{:<58} {:>10}",
+        "strata diff, ~100 MB compressed per image, 1 platform", ""
+    );
+    println!(
+        "{:<58} {:>8.0} ms  peak {:>4} MB",
+        "cold (empty cache, fetched from 127.0.0.1)",
+        cold.as_secs_f64() * 1e3,
+        cold_rss / 1024
+    );
+    println!(
+        "{:<58} {:>8.0} ms  peak {:>4} MB",
+        "warm (cached, re-verified)",
+        warm.as_secs_f64() * 1e3,
+        warm_rss / 1024
+    );
+    println!(
+        "{:<58} {:>8.0} ms",
+        "gzip -dc + zstd -dc of the same 3 unique layers",
+        floor.as_secs_f64() * 1e3
+    );
+    println!(
+        "{:<58} {:>8.2}x",
+        "warm / decompressors",
+        warm.as_secs_f64() / floor.as_secs_f64()
+    );
     println!(
         "{:<58} {:>8.1} ms  ({} packages, 5,000 advisories, {found} results)",
         "packages parsed + diffed + advisories matched (in process)",

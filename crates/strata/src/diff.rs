@@ -138,7 +138,15 @@ pub async fn diff(
     };
     let mut reports = Vec::new();
     for ((a, b), (old_inv, new_inv)) in images.iter().zip(inventories) {
-        reports.push(compare(a, b, old_inv, new_inv, &reads, advisories.as_ref(), &notes_all));
+        reports.push(compare(
+            a,
+            b,
+            old_inv,
+            new_inv,
+            &reads,
+            advisories.as_ref(),
+            &notes_all,
+        ));
     }
     let facts = |side: &Resolved, image: Option<&PlatformImage>| {
         let mut metadata = annotations(&side.top);
@@ -153,7 +161,13 @@ pub async fn diff(
             digest: Some(side.digest.clone()),
             metadata,
             layers: image
-                .map(|i| i.config.diff_ids.iter().filter_map(|d| d.parse().ok()).collect())
+                .map(|i| {
+                    i.config
+                        .diff_ids
+                        .iter()
+                        .filter_map(|d| d.parse().ok())
+                        .collect()
+                })
                 .unwrap_or_default(),
             platform: image.map_or_else(|| "linux/amd64".to_owned(), |i| i.name.clone()),
         }
@@ -190,11 +204,13 @@ pub async fn diff(
 async fn resolve(client: &RegistryClient, reference: &Reference) -> Result<Resolved> {
     let digest = match reference.digest() {
         Some(digest) => digest.clone(),
-        None => client
-            .resolve(reference)
-            .await
-            .with_context(|| format!("looking up {reference}"))?
-            .digest,
+        None => {
+            client
+                .resolve(reference)
+                .await
+                .with_context(|| format!("looking up {reference}"))?
+                .digest
+        }
     };
     let top = client
         .manifest(reference, &digest)
@@ -215,7 +231,12 @@ async fn platforms(client: &RegistryClient, side: &Resolved) -> Result<BTreeMap<
             .top
             .platforms()
             .into_iter()
-            .map(|p| (platform_name(&p.os, &p.architecture, p.variant.as_deref()), p.digest))
+            .map(|p| {
+                (
+                    platform_name(&p.os, &p.architecture, p.variant.as_deref()),
+                    p.digest,
+                )
+            })
             .collect());
     }
     let config = client
@@ -236,13 +257,24 @@ async fn platform_image(
     name: &str,
     digest: &Digest,
 ) -> Result<PlatformImage> {
-    let context = || format!("reading {}@{digest} ({name})", side.reference.without_digest());
+    let context = || {
+        format!(
+            "reading {}@{digest} ({name})",
+            side.reference.without_digest()
+        )
+    };
     let manifest = if *digest == side.digest {
         side.top.clone()
     } else {
-        client.manifest(&side.reference, digest).await.with_context(context)?
+        client
+            .manifest(&side.reference, digest)
+            .await
+            .with_context(context)?
     };
-    let config = client.config(&side.reference, &manifest).await.with_context(context)?;
+    let config = client
+        .config(&side.reference, &manifest)
+        .await
+        .with_context(context)?;
     let view = ConfigView::parse(&config.bytes).with_context(context)?;
     let ManifestKind::Image { layers, .. } = &manifest.kind else {
         return Err(anyhow!("{} is an index inside an index", context()));
@@ -409,7 +441,8 @@ fn packages_of(files: &Files) -> (Vec<Package>, Vec<Problem>) {
         problems.extend(parsed.problems);
     }
     if let Some(installed) = &files.apk_installed {
-        let parsed = package::parse_apk_installed(&text(installed), strata_core::overlay::APK_INSTALLED[0]);
+        let parsed =
+            package::parse_apk_installed(&text(installed), strata_core::overlay::APK_INSTALLED[0]);
         packages.extend(parsed.packages);
         problems.extend(parsed.problems);
     }
@@ -455,14 +488,23 @@ fn compare(
     if old.os.is_none() && new.os.is_none() {
         notes.push("no os-release in either image".to_owned());
     }
-    let advisory_delta = match (advisories, &old.release, &new.release, &old.packages, &new.packages) {
+    let advisory_delta = match (
+        advisories,
+        &old.release,
+        &new.release,
+        &old.packages,
+        &new.packages,
+    ) {
         (Some(index), Some(r1), Some(r2), Some(p1), Some(p2)) => {
             let (f1, f2) = (index.matches(r1, p1), index.matches(r2, p2));
             let mut d = delta(&f1, &f2);
             // A fixed advisory's source still has a version in the new image (the fix),
             // an introduced one's had one in the old image: show both sides.
             let version = |packages: &[Package], source: &str| {
-                packages.iter().find(|p| p.source == source).map(|p| p.source_version.clone())
+                packages
+                    .iter()
+                    .find(|p| p.source == source)
+                    .map(|p| p.source_version.clone())
             };
             for e in &mut d.fixed {
                 e.new_version = version(p2, &e.source);
@@ -473,7 +515,10 @@ fn compare(
             Some((d, f1.len(), f2.len()))
         }
         (Some(_), _, _, _, _) => {
-            notes.push("advisories not matched: no OS release strata can match, or packages unknown".to_owned());
+            notes.push(
+                "advisories not matched: no OS release strata can match, or packages unknown"
+                    .to_owned(),
+            );
             None
         }
         _ => None,

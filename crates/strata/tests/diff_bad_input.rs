@@ -24,7 +24,12 @@ fn status_layer(status: &str) -> TarLayer {
 async fn diff(env: &Env, old: Image, new: Image) -> diff_support::Run {
     env.push("bad/img", "old", &old).await;
     env.push("bad/img", "new", &new).await;
-    env.diff(&env.name("bad/img", "old"), &env.name("bad/img", "new"), &[]).await
+    env.diff(
+        &env.name("bad/img", "old"),
+        &env.name("bad/img", "new"),
+        &[],
+    )
+    .await
 }
 
 fn good() -> Image {
@@ -60,9 +65,15 @@ async fn damaged_layers_make_a_partial_result_never_no_changes() {
         assert_eq!(run.code, 1, "{what}: {}", run.stderr);
         let report = run.json();
         let p = platform(&report, "linux/amd64");
-        assert!(p["packages"].is_null(), "{what}: packages must be unknown, not unchanged: {p:#}");
+        assert!(
+            p["packages"].is_null(),
+            "{what}: packages must be unknown, not unchanged: {p:#}"
+        );
         let partial = p["partial"].to_string();
-        assert!(partial.contains("damaged") && partial.contains(compression), "{what}: {partial}");
+        assert!(
+            partial.contains("damaged") && partial.contains(compression),
+            "{what}: {partial}"
+        );
         assert_eq!(report["summary"]["partial"], true);
         ran += 1;
     }
@@ -73,16 +84,25 @@ async fn damaged_layers_make_a_partial_result_never_no_changes() {
 async fn an_entry_escaping_the_root_is_skipped_and_reported() {
     let env = Env::start().await;
     let hostile = TarLayer::new()
-        .raw_name("../../var/lib/dpkg/status", "Package: evil\nStatus: install ok installed\nVersion: 9\n")
+        .raw_name(
+            "../../var/lib/dpkg/status",
+            "Package: evil\nStatus: install ok installed\nVersion: 9\n",
+        )
         .file("var/lib/dpkg/status", synthetic_dpkg_status(4, "1.0"))
         .file("etc/os-release", OS)
         .gzip();
     let run = diff(&env, good(), Image::from_layers(vec![hostile])).await;
     let report = run.json();
     let p = platform(&report, "linux/amd64");
-    assert!(p["partial"].to_string().contains("escapes the image root"), "{p:#}");
+    assert!(
+        p["partial"].to_string().contains("escapes the image root"),
+        "{p:#}"
+    );
     // The rest of the layer still counts: one package added, nothing from the escapee.
-    assert_eq!(package_changes(p), [("pkg-00003".into(), "added".into(), "-".into(), "1.0".into())]);
+    assert_eq!(
+        package_changes(p),
+        [("pkg-00003".into(), "added".into(), "-".into(), "1.0".into())]
+    );
 }
 
 #[tokio::test]
@@ -90,18 +110,30 @@ async fn garbage_lines_are_reported_and_the_rest_is_read() {
     let env = Env::start().await;
     let mut status = synthetic_dpkg_status(3, "1.0");
     status.push_str("this line is garbage\n\u{1}\u{2}\u{3}\nPackage: late\nStatus: install ok installed\nVersion: 1\n");
-    let run = diff(&env, good(), Image::from_layers(vec![status_layer(&status).gzip()])).await;
+    let run = diff(
+        &env,
+        good(),
+        Image::from_layers(vec![status_layer(&status).gzip()]),
+    )
+    .await;
     let report = run.json();
     let p = platform(&report, "linux/amd64");
     assert!(p["partial"].to_string().contains("not a field"), "{p:#}");
-    assert_eq!(package_changes(p), [("late".into(), "added".into(), "-".into(), "1".into())]);
+    assert_eq!(
+        package_changes(p),
+        [("late".into(), "added".into(), "-".into(), "1".into())]
+    );
 }
 
 #[tokio::test]
 async fn ten_thousand_packages_all_upgraded() {
     let env = Env::start().await;
-    let old = Image::from_layers(vec![status_layer(&synthetic_dpkg_status(10_000, "1.0-1")).gzip()]);
-    let new = Image::from_layers(vec![status_layer(&synthetic_dpkg_status(10_000, "1.0-1+deb12u1")).zstd()]);
+    let old = Image::from_layers(vec![
+        status_layer(&synthetic_dpkg_status(10_000, "1.0-1")).gzip(),
+    ]);
+    let new = Image::from_layers(vec![
+        status_layer(&synthetic_dpkg_status(10_000, "1.0-1+deb12u1")).zstd(),
+    ]);
     let started = std::time::Instant::now();
     let run = diff(&env, old, new).await;
     let report = run.json();
@@ -165,7 +197,10 @@ fn streamed_zero_layer(path: &str, size: u64) -> (Vec<u8>, String) {
         }
     }
     let encoder = zstd::Encoder::new(Vec::new(), 1).unwrap();
-    let mut tee = Tee { inner: encoder, hash: Sha256::new() };
+    let mut tee = Tee {
+        inner: encoder,
+        hash: Sha256::new(),
+    };
     {
         let mut builder = tar::Builder::new(&mut tee);
         let mut header = tar::Header::new_gnu();
@@ -173,7 +208,9 @@ fn streamed_zero_layer(path: &str, size: u64) -> (Vec<u8>, String) {
         header.set_mode(0o644);
         header.set_entry_type(tar::EntryType::Regular);
         use std::io::Read as _;
-        builder.append_data(&mut header, path, std::io::repeat(0).take(size)).unwrap();
+        builder
+            .append_data(&mut header, path, std::io::repeat(0).take(size))
+            .unwrap();
         builder.finish().unwrap();
     }
     tee.flush().unwrap();
@@ -185,7 +222,13 @@ fn streamed_zero_layer(path: &str, size: u64) -> (Vec<u8>, String) {
 async fn timed(env: &Env, old: Image, new: Image) -> (diff_support::Run, Option<u64>) {
     env.push("bad/img", "old", &old).await;
     env.push("bad/img", "new", &new).await;
-    let run = env.diff(&env.name("bad/img", "old"), &env.name("bad/img", "new"), &[]).await;
+    let run = env
+        .diff(
+            &env.name("bad/img", "old"),
+            &env.name("bad/img", "new"),
+            &[],
+        )
+        .await;
     let peak = if std::path::Path::new("/usr/bin/time").exists() {
         let rss = tempfile::NamedTempFile::new().unwrap();
         let exe = env.exe();
@@ -194,7 +237,14 @@ async fn timed(env: &Env, old: Image, new: Image) -> (diff_support::Run, Option<
             .args(["-f", "%M", "-o"])
             .arg(rss.path())
             .arg(&exe)
-            .args(["diff", &env.name("bad/img", "old"), &env.name("bad/img", "new"), "--format", "json", "--advisories"])
+            .args([
+                "diff",
+                &env.name("bad/img", "old"),
+                &env.name("bad/img", "new"),
+                "--format",
+                "json",
+                "--advisories",
+            ])
             .arg(&advisories)
             .env("STRATA_CACHE_DIR", env.cache())
             .env("HOME", env.dir.path().join("home"))
@@ -202,7 +252,9 @@ async fn timed(env: &Env, old: Image, new: Image) -> (diff_support::Run, Option<
             .await
             .unwrap();
         let _ = output;
-        std::fs::read_to_string(rss.path()).ok().and_then(|t| t.trim().lines().last()?.parse().ok())
+        std::fs::read_to_string(rss.path())
+            .ok()
+            .and_then(|t| t.trim().lines().last()?.parse().ok())
     } else {
         None
     };

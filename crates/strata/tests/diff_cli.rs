@@ -46,14 +46,20 @@ async fn a_debian_update_shows_exactly_the_planted_changes_and_why() {
     let status = host_dpkg_status().unwrap();
     let (modified, planted) = modify_dpkg_status(&status, 5, 2);
     let old_packages = package::parse_dpkg_status(&status, "status").packages;
-    let release = OsRelease::parse(&host_os_release()).unwrap().release().unwrap();
+    let release = OsRelease::parse(&host_os_release())
+        .unwrap()
+        .release()
+        .unwrap();
 
     // The base moves (its status upgraded); the app is rebuilt on it with a new revision.
     let base_old = Image::from_layers(vec![debian_base(&status).gzip()]);
     let base_new = Image::from_layers(vec![debian_base(&modified).gzip()]);
     let base_old_digest = env.push("library/debian", "12", &base_old).await;
     let base_new_digest = env.push("library/debian", "12-new", &base_new).await;
-    let app_layer = TarLayer::new().dir("app").file("app/main.py", "print('hi')\n").zstd();
+    let app_layer = TarLayer::new()
+        .dir("app")
+        .file("app/main.py", "print('hi')\n")
+        .zstd();
     let base_name = env.name("library/debian", "12");
     let app = |base: &Image, digest: &str, revision: &str, greeting: &str, cmd: &[&str]| {
         Image::from_layers(vec![base.layers()[0].clone(), app_layer.clone()])
@@ -64,8 +70,20 @@ async fn a_debian_update_shows_exactly_the_planted_changes_and_why() {
             .env(&format!("GREETING={greeting}"))
             .cmd(cmd)
     };
-    let old = app(&base_old, &base_old_digest, "1111111", "hello", &["python3"]);
-    let new = app(&base_new, &base_new_digest, "2222222", "hi", &["python3", "-m", "app"]);
+    let old = app(
+        &base_old,
+        &base_old_digest,
+        "1111111",
+        "hello",
+        &["python3"],
+    );
+    let new = app(
+        &base_new,
+        &base_new_digest,
+        "2222222",
+        "hi",
+        &["python3", "-m", "app"],
+    );
     env.push("acme/app", "1", &old).await;
     let new_digest = env.push("acme/app", "2", &new).await;
 
@@ -89,15 +107,40 @@ async fn a_debian_update_shows_exactly_the_planted_changes_and_why() {
         .unwrap();
     let eco = release.ecosystem.as_str();
     env.write_advisories(&[
-        advisory("DEBIAN-TEST-FIXED", eco, &fixed_source, json!([{"introduced": "0"}, {"fixed": fixed_version}])),
-        advisory("DEBIAN-TEST-INTRODUCED", eco, "strata-added-a", json!([{"introduced": "0"}])),
-        advisory("DEBIAN-TEST-REMAINS", "Debian", &untouched.source, json!([{"introduced": "0"}])),
+        advisory(
+            "DEBIAN-TEST-FIXED",
+            eco,
+            &fixed_source,
+            json!([{"introduced": "0"}, {"fixed": fixed_version}]),
+        ),
+        advisory(
+            "DEBIAN-TEST-INTRODUCED",
+            eco,
+            "strata-added-a",
+            json!([{"introduced": "0"}]),
+        ),
+        advisory(
+            "DEBIAN-TEST-REMAINS",
+            "Debian",
+            &untouched.source,
+            json!([{"introduced": "0"}]),
+        ),
         {
-            let mut gone = advisory("DEBIAN-TEST-WITHDRAWN", eco, &fixed_source, json!([{"introduced": "0"}]));
+            let mut gone = advisory(
+                "DEBIAN-TEST-WITHDRAWN",
+                eco,
+                &fixed_source,
+                json!([{"introduced": "0"}]),
+            );
             gone["withdrawn"] = json!("2024-07-01T00:00:00Z");
             gone
         },
-        advisory("DEBIAN-TEST-OTHER-RELEASE", "Debian:9", &untouched.source, json!([{"introduced": "0"}])),
+        advisory(
+            "DEBIAN-TEST-OTHER-RELEASE",
+            "Debian:9",
+            &untouched.source,
+            json!([{"introduced": "0"}]),
+        ),
     ]);
 
     let old_name = env.name("acme/app", "1");
@@ -111,7 +154,12 @@ async fn a_debian_update_shows_exactly_the_planted_changes_and_why() {
     // Packages: exactly the planted ones.
     let mut want: Vec<(String, String, String, String)> = Vec::new();
     for (name, old_v, new_v, _) in &planted.upgraded {
-        want.push((name.clone(), "upgraded".into(), old_v.clone(), new_v.clone()));
+        want.push((
+            name.clone(),
+            "upgraded".into(),
+            old_v.clone(),
+            new_v.clone(),
+        ));
     }
     for (name, v) in &planted.removed {
         want.push((name.clone(), "removed".into(), v.clone(), "-".into()));
@@ -121,19 +169,36 @@ async fn a_debian_update_shows_exactly_the_planted_changes_and_why() {
     }
     want.sort();
     assert_eq!(package_changes(p), want);
-    assert_eq!(planted.upgraded.len() + planted.removed.len() + planted.added.len(), 9);
+    assert_eq!(
+        planted.upgraded.len() + planted.removed.len() + planted.added.len(),
+        9
+    );
 
     // Advisories.
-    assert_eq!(advisory_ids(p, "fixed"), ["DEBIAN-TEST-FIXED"], "{fixed_pkg}");
+    assert_eq!(
+        advisory_ids(p, "fixed"),
+        ["DEBIAN-TEST-FIXED"],
+        "{fixed_pkg}"
+    );
     assert_eq!(advisory_ids(p, "introduced"), ["DEBIAN-TEST-INTRODUCED"]);
     assert_eq!(advisory_ids(p, "remaining"), ["DEBIAN-TEST-REMAINS"]);
     assert_eq!(p["old"]["ecosystem"], release.ecosystem);
 
     // Config: the planted fields only, in order.
-    let fields: Vec<&str> = p["config"].as_array().unwrap().iter().map(|c| c["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = p["config"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["field"].as_str().unwrap())
+        .collect();
     assert_eq!(
         fields,
-        ["cmd", "env GREETING", "label org.opencontainers.image.base.digest", "label org.opencontainers.image.revision"]
+        [
+            "cmd",
+            "env GREETING",
+            "label org.opencontainers.image.base.digest",
+            "label org.opencontainers.image.revision"
+        ]
     );
 
     // Layers: the base layer replaced, the app layer kept (not shared: its base moved).
@@ -150,12 +215,27 @@ async fn a_debian_update_shows_exactly_the_planted_changes_and_why() {
     assert_eq!(why[0]["new_digest"], base_new_digest);
     assert_eq!(why[0]["old_digest"], base_old_digest);
     assert_eq!(why[1]["kind"], "source");
-    assert_eq!(why[1]["compare"], "https://github.com/acme/app/compare/1111111...2222222");
+    assert_eq!(
+        why[1]["compare"],
+        "https://github.com/acme/app/compare/1111111...2222222"
+    );
 
     // The summary counts each thing once.
     let s = &report["summary"];
-    assert_eq!((s["advisories_fixed"].as_u64(), s["advisories_introduced"].as_u64()), (Some(1), Some(1)));
-    assert_eq!((s["packages_upgraded"].as_u64(), s["packages_added"].as_u64()), (Some(5), Some(2)));
+    assert_eq!(
+        (
+            s["advisories_fixed"].as_u64(),
+            s["advisories_introduced"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        (
+            s["packages_upgraded"].as_u64(),
+            s["packages_added"].as_u64()
+        ),
+        (Some(5), Some(2))
+    );
 
     // A second diff of the same images fetches no blob: everything is in the cache.
     let before = env.blob_gets().await;
@@ -165,11 +245,31 @@ async fn a_debian_update_shows_exactly_the_planted_changes_and_why() {
     assert_eq!(env.blob_gets().await, before);
 
     // Markdown and table render the same facts.
-    let md = env.strata(&["diff", &old_name, &format!("@{new_digest}"), "--format", "markdown",
-        "--advisories", env.advisories().to_str().unwrap()]).await;
-    assert!(md.stdout.contains("DEBIAN-TEST-FIXED") && md.stdout.contains("<details>"), "{}", md.stdout);
-    let table = env.strata(&["diff", &old_name, &format!("@{new_digest}"),
-        "--advisories", env.advisories().to_str().unwrap()]).await;
+    let md = env
+        .strata(&[
+            "diff",
+            &old_name,
+            &format!("@{new_digest}"),
+            "--format",
+            "markdown",
+            "--advisories",
+            env.advisories().to_str().unwrap(),
+        ])
+        .await;
+    assert!(
+        md.stdout.contains("DEBIAN-TEST-FIXED") && md.stdout.contains("<details>"),
+        "{}",
+        md.stdout
+    );
+    let table = env
+        .strata(&[
+            "diff",
+            &old_name,
+            &format!("@{new_digest}"),
+            "--advisories",
+            env.advisories().to_str().unwrap(),
+        ])
+        .await;
     assert!(table.stdout.contains(&fixed_pkg), "{}", table.stdout);
     // docs/diff.md shows these outputs: `STRATA_DIFF_EXAMPLE=dir` writes them there.
     if let Some(dir) = std::env::var_os("STRATA_DIFF_EXAMPLE") {
@@ -183,11 +283,15 @@ async fn a_debian_update_shows_exactly_the_planted_changes_and_why() {
 #[tokio::test]
 async fn a_multi_platform_pair_where_only_arm64_changed() {
     let env = Env::start().await;
-    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/osv/alpine");
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/osv/alpine");
     assert_eq!(env.copy_fixture_advisories(&fixtures), 3);
     let alpine = |packages: &[(&str, &str, &str)]| {
         TarLayer::new()
-            .file("etc/os-release", "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.20.2\n")
+            .file(
+                "etc/os-release",
+                "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.20.2\n",
+            )
             .file("lib/apk/db/installed", apk_installed(packages))
     };
     let amd64 = Image::from_layers(vec![alpine(&[("musl", "1.2.5-r0", "musl")]).gzip()])
@@ -214,7 +318,11 @@ async fn a_multi_platform_pair_where_only_arm64_changed() {
     env.push_index("library/alpine", "3.20", &old).await;
     env.push_index("library/alpine", "3.20-new", &new).await;
     let run = env
-        .diff(&env.name("library/alpine", "3.20"), &env.name("library/alpine", "3.20-new"), &[])
+        .diff(
+            &env.name("library/alpine", "3.20"),
+            &env.name("library/alpine", "3.20-new"),
+            &[],
+        )
         .await;
     assert_eq!(run.code, 1, "{}", run.stderr);
     let report = run.json();
@@ -225,12 +333,30 @@ async fn a_multi_platform_pair_where_only_arm64_changed() {
     assert_eq!(
         package_changes(arm64),
         [
-            ("libcrypto3".into(), "upgraded".into(), "3.3.1-r3".into(), "3.3.2-r0".into()),
-            ("libexpat".into(), "upgraded".into(), "2.6.2-r0".into(), "2.6.3-r0".into()),
-            ("libssl3".into(), "upgraded".into(), "3.3.1-r3".into(), "3.3.2-r0".into()),
+            (
+                "libcrypto3".into(),
+                "upgraded".into(),
+                "3.3.1-r3".into(),
+                "3.3.2-r0".into()
+            ),
+            (
+                "libexpat".into(),
+                "upgraded".into(),
+                "2.6.2-r0".into(),
+                "2.6.3-r0".into()
+            ),
+            (
+                "libssl3".into(),
+                "upgraded".into(),
+                "3.3.1-r3".into(),
+                "3.3.2-r0".into()
+            ),
         ]
     );
-    assert_eq!(advisory_ids(arm64, "fixed"), ["ALPINE-TEST-0001", "ALPINE-TEST-0002"]);
+    assert_eq!(
+        advisory_ids(arm64, "fixed"),
+        ["ALPINE-TEST-0001", "ALPINE-TEST-0002"]
+    );
     assert_eq!(advisory_ids(arm64, "remaining"), ["ALPINE-TEST-0003"]);
     assert_eq!(arm64["advisories"]["fixed"][0]["severity"], "high");
     assert_eq!(report["summary"]["platforms_changed"], 1);
@@ -242,21 +368,33 @@ async fn a_multi_platform_pair_where_only_arm64_changed() {
         for entry in std::fs::read_dir(&fixtures).unwrap() {
             let path = entry.unwrap().path();
             let name = path.file_name().unwrap().to_str().unwrap().to_owned();
-            zip.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+            zip.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
             std::io::Write::write_all(&mut zip, &std::fs::read(&path).unwrap()).unwrap();
         }
         zip.finish().unwrap();
     }
     let zipped = env
-        .strata(&["diff", &env.name("library/alpine", "3.20"), &env.name("library/alpine", "3.20-new"),
-            "--format", "json", "--advisories", zip_path.to_str().unwrap()])
+        .strata(&[
+            "diff",
+            &env.name("library/alpine", "3.20"),
+            &env.name("library/alpine", "3.20-new"),
+            "--format",
+            "json",
+            "--advisories",
+            zip_path.to_str().unwrap(),
+        ])
         .await
         .json();
     assert_eq!(zipped["platforms"], report["platforms"]);
 
     // One platform only.
     let only = env
-        .diff(&env.name("library/alpine", "3.20"), &env.name("library/alpine", "3.20-new"), &["--platform", "linux/amd64"])
+        .diff(
+            &env.name("library/alpine", "3.20"),
+            &env.name("library/alpine", "3.20-new"),
+            &["--platform", "linux/amd64"],
+        )
         .await;
     assert_eq!(only.code, 0, "{}", only.stderr);
     assert_eq!(only.json()["platforms"].as_array().unwrap().len(), 1);
@@ -266,43 +404,105 @@ async fn a_multi_platform_pair_where_only_arm64_changed() {
 async fn distroless_status_d_with_a_whiteout_and_an_opaque_directory() {
     let env = Env::start().await;
     let base = TarLayer::new()
-        .file("etc/os-release", "PRETTY_NAME=\"Distroless\"\nID=debian\nVERSION_ID=\"12\"\n")
+        .file(
+            "etc/os-release",
+            "PRETTY_NAME=\"Distroless\"\nID=debian\nVERSION_ID=\"12\"\n",
+        )
         .dir("var/lib/dpkg/status.d")
-        .file("var/lib/dpkg/status.d/base-files", status_d_entry("base-files", "12.4+deb12u5", None))
-        .file("var/lib/dpkg/status.d/libc6", status_d_entry("libc6", "2.36-9+deb12u7", Some("glibc")))
-        .file("var/lib/dpkg/status.d/libc6.md5sums", "d41d8cd98f00b204e9800998ecf8427e  lib/x\n")
-        .file("var/lib/dpkg/status.d/tzdata", status_d_entry("tzdata", "2024a-0+deb12u1", None))
+        .file(
+            "var/lib/dpkg/status.d/base-files",
+            status_d_entry("base-files", "12.4+deb12u5", None),
+        )
+        .file(
+            "var/lib/dpkg/status.d/libc6",
+            status_d_entry("libc6", "2.36-9+deb12u7", Some("glibc")),
+        )
+        .file(
+            "var/lib/dpkg/status.d/libc6.md5sums",
+            "d41d8cd98f00b204e9800998ecf8427e  lib/x\n",
+        )
+        .file(
+            "var/lib/dpkg/status.d/tzdata",
+            status_d_entry("tzdata", "2024a-0+deb12u1", None),
+        )
         .gzip();
     let whiteout = TarLayer::new()
         .whiteout("var/lib/dpkg/status.d/tzdata")
-        .file("var/lib/dpkg/status.d/libssl3", status_d_entry("libssl3", "3.0.14-1~deb12u2", Some("openssl")))
+        .file(
+            "var/lib/dpkg/status.d/libssl3",
+            status_d_entry("libssl3", "3.0.14-1~deb12u2", Some("openssl")),
+        )
         .zstd();
     let opaque = TarLayer::new()
         .opaque("var/lib/dpkg/status.d")
-        .file("var/lib/dpkg/status.d/base-files", status_d_entry("base-files", "12.4+deb12u6", None))
+        .file(
+            "var/lib/dpkg/status.d/base-files",
+            status_d_entry("base-files", "12.4+deb12u6", None),
+        )
         .gzip();
     let old = Image::from_layers(vec![base.clone()]);
     env.push("distroless/base", "old", &old).await;
-    env.push("distroless/base", "wh", &Image::from_layers(vec![base.clone(), whiteout])).await;
-    env.push("distroless/base", "opq", &Image::from_layers(vec![base, opaque])).await;
+    env.push(
+        "distroless/base",
+        "wh",
+        &Image::from_layers(vec![base.clone(), whiteout]),
+    )
+    .await;
+    env.push(
+        "distroless/base",
+        "opq",
+        &Image::from_layers(vec![base, opaque]),
+    )
+    .await;
     let old_name = env.name("distroless/base", "old");
 
-    let wh = env.diff(&old_name, &env.name("distroless/base", "wh"), &[]).await.json();
+    let wh = env
+        .diff(&old_name, &env.name("distroless/base", "wh"), &[])
+        .await
+        .json();
     assert_eq!(
         package_changes(platform(&wh, "linux/amd64")),
         [
-            ("libssl3".into(), "added".into(), "-".into(), "3.0.14-1~deb12u2".into()),
-            ("tzdata".into(), "removed".into(), "2024a-0+deb12u1".into(), "-".into()),
+            (
+                "libssl3".into(),
+                "added".into(),
+                "-".into(),
+                "3.0.14-1~deb12u2".into()
+            ),
+            (
+                "tzdata".into(),
+                "removed".into(),
+                "2024a-0+deb12u1".into(),
+                "-".into()
+            ),
         ]
     );
-    let opq = env.diff(&old_name, &env.name("distroless/base", "opq"), &[]).await.json();
+    let opq = env
+        .diff(&old_name, &env.name("distroless/base", "opq"), &[])
+        .await
+        .json();
     let p = platform(&opq, "linux/amd64");
     assert_eq!(
         package_changes(p),
         [
-            ("base-files".into(), "upgraded".into(), "12.4+deb12u5".into(), "12.4+deb12u6".into()),
-            ("libc6".into(), "removed".into(), "2.36-9+deb12u7".into(), "-".into()),
-            ("tzdata".into(), "removed".into(), "2024a-0+deb12u1".into(), "-".into()),
+            (
+                "base-files".into(),
+                "upgraded".into(),
+                "12.4+deb12u5".into(),
+                "12.4+deb12u6".into()
+            ),
+            (
+                "libc6".into(),
+                "removed".into(),
+                "2.36-9+deb12u7".into(),
+                "-".into()
+            ),
+            (
+                "tzdata".into(),
+                "removed".into(),
+                "2024a-0+deb12u1".into(),
+                "-".into()
+            ),
         ]
     );
     assert_eq!(p["layers"]["shared"], 1);

@@ -115,10 +115,18 @@ pub fn diff_config(old: &ConfigView, new: &ConfigView) -> Vec<ConfigChange> {
     };
     let words = |v: &Option<Vec<String>>| v.as_ref().map(|w| shell_words(w));
     field("created".into(), old.created.clone(), new.created.clone());
-    field("entrypoint".into(), words(&old.entrypoint), words(&new.entrypoint));
+    field(
+        "entrypoint".into(),
+        words(&old.entrypoint),
+        words(&new.entrypoint),
+    );
     field("cmd".into(), words(&old.cmd), words(&new.cmd));
     field("user".into(), old.user.clone(), new.user.clone());
-    field("workdir".into(), old.working_dir.clone(), new.working_dir.clone());
+    field(
+        "workdir".into(),
+        old.working_dir.clone(),
+        new.working_dir.clone(),
+    );
     let mut ports: Vec<&String> = old.exposed_ports.iter().chain(&new.exposed_ports).collect();
     ports.sort();
     ports.dedup();
@@ -126,12 +134,19 @@ pub fn diff_config(old: &ConfigView, new: &ConfigView) -> Vec<ConfigChange> {
         let has = |v: &ConfigView| v.exposed_ports.contains(port).then(|| "exposed".to_owned());
         field(format!("port {port}"), has(old), has(new));
     }
-    for (prefix, a, b) in [("env", &old.env, &new.env), ("label", &old.labels, &new.labels)] {
+    for (prefix, a, b) in [
+        ("env", &old.env, &new.env),
+        ("label", &old.labels, &new.labels),
+    ] {
         let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
         keys.sort();
         keys.dedup();
         for key in keys {
-            field(format!("{prefix} {key}"), a.get(key).cloned(), b.get(key).cloned());
+            field(
+                format!("{prefix} {key}"),
+                a.get(key).cloned(),
+                b.get(key).cloned(),
+            );
         }
     }
     out
@@ -143,7 +158,10 @@ fn shell_words(words: &[String]) -> String {
     words
         .iter()
         .map(|w| {
-            if !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c)) {
+            if !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
+            {
                 w.clone()
             } else {
                 format!("'{}'", w.replace('\'', r"'\''"))
@@ -175,8 +193,16 @@ mod tests {
         assert_eq!(
             got,
             [
-                ("created".into(), s("2024-01-01T00:00:00Z"), s("2024-02-01T00:00:00Z")),
-                ("cmd".into(), s("python3"), s("python3 -c 'print('\\''hi'\\'')'")),
+                (
+                    "created".into(),
+                    s("2024-01-01T00:00:00Z"),
+                    s("2024-02-01T00:00:00Z")
+                ),
+                (
+                    "cmd".into(),
+                    s("python3"),
+                    s("python3 -c 'print('\\''hi'\\'')'")
+                ),
                 ("user".into(), None, s("app")),
                 ("port 443/tcp".into(), None, s("exposed")),
                 ("env PYTHON_VERSION".into(), s("3.12.4"), s("3.12.5")),

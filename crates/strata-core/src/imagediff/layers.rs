@@ -63,9 +63,12 @@ pub fn diff_layers(old: &[LayerInfo], new: &[LayerInfo]) -> LayerDiff {
         .zip(new)
         .take_while(|(a, b)| a.identity() == b.identity())
         .count();
-    let has = |list: &[LayerInfo], layer: &LayerInfo| list.iter().any(|l| l.identity() == layer.identity());
+    let has = |list: &[LayerInfo], layer: &LayerInfo| {
+        list.iter().any(|l| l.identity() == layer.identity())
+    };
     let total = |list: &[LayerInfo]| list.iter().map(|l| l.size).sum();
-    let uncompressed = |list: &[LayerInfo]| list.iter().map(|l| l.uncompressed).sum::<Option<u64>>();
+    let uncompressed =
+        |list: &[LayerInfo]| list.iter().map(|l| l.uncompressed).sum::<Option<u64>>();
     LayerDiff {
         shared,
         added: new.iter().filter(|l| !has(old, l)).cloned().collect(),

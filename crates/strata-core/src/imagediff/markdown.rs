@@ -69,8 +69,10 @@ pub fn markdown(report: &Report, budget: usize) -> Markdown {
 
 fn why(out: &mut String, causes: &[Cause]) {
     if causes.is_empty() {
-        out.push_str("**Why it moved:** strata found no cause it can name (no base or \
-                      source change it could see).\n\n");
+        out.push_str(
+            "**Why it moved:** strata found no cause it can name (no base or \
+                      source change it could see).\n\n",
+        );
         return;
     }
     out.push_str("**Why it moved**\n\n");
@@ -204,10 +206,18 @@ fn overview(out: &mut String, report: &Report) {
         count(s.platforms_compared, "platform", "platforms")
     );
     if !report.platforms_added.is_empty() {
-        let _ = write!(out, "; added: {}", escape(&report.platforms_added.join(", ")));
+        let _ = write!(
+            out,
+            "; added: {}",
+            escape(&report.platforms_added.join(", "))
+        );
     }
     if !report.platforms_removed.is_empty() {
-        let _ = write!(out, "; removed: {}", escape(&report.platforms_removed.join(", ")));
+        let _ = write!(
+            out,
+            "; removed: {}",
+            escape(&report.platforms_removed.join(", "))
+        );
     }
     if report.advisories_loaded.is_none() {
         out.push_str("; no advisory source configured");
@@ -225,7 +235,11 @@ fn section(p: &PlatformReport) -> String {
         headline.push("unchanged".to_owned());
     }
     if let Some(a) = &p.advisories {
-        headline.push(format!("{} fixed, {} introduced", a.fixed.len(), a.introduced.len()));
+        headline.push(format!(
+            "{} fixed, {} introduced",
+            a.fixed.len(),
+            a.introduced.len()
+        ));
     }
     if let Some(d) = &p.packages {
         headline.push(format!(
@@ -240,7 +254,12 @@ fn section(p: &PlatformReport) -> String {
         escape(&p.platform),
         headline.join(" · ")
     );
-    let _ = writeln!(out, "`{}` → `{}`\n", short(&p.old_digest), short(&p.new_digest));
+    let _ = writeln!(
+        out,
+        "`{}` → `{}`\n",
+        short(&p.old_digest),
+        short(&p.new_digest)
+    );
     for line in &p.partial {
         let _ = writeln!(out, "- **partial:** {}", escape(line));
     }
@@ -270,7 +289,8 @@ fn section(p: &PlatformReport) -> String {
             out.push_str("| Package | Change | Old | New | Source |\n|---|---|---|---|---|\n");
             for c in d.changes.iter().take(MAX_ROWS) {
                 let version = |p: &Option<crate::package::Package>| {
-                    p.as_ref().map_or("—".to_owned(), |p| format!("`{}`", escape(&p.version)))
+                    p.as_ref()
+                        .map_or("—".to_owned(), |p| format!("`{}`", escape(&p.version)))
                 };
                 let _ = writeln!(
                     out,
@@ -290,8 +310,17 @@ fn section(p: &PlatformReport) -> String {
     if !p.config.is_empty() {
         out.push_str("**Config**\n\n| Field | Old | New |\n|---|---|---|\n");
         for c in p.config.iter().take(MAX_ROWS) {
-            let v = |s: &Option<String>| s.as_deref().map_or("—".to_owned(), |s| format!("`{}`", escape(s)));
-            let _ = writeln!(out, "| {} | {} | {} |", escape(&c.field), v(&c.old), v(&c.new));
+            let v = |s: &Option<String>| {
+                s.as_deref()
+                    .map_or("—".to_owned(), |s| format!("`{}`", escape(s)))
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                escape(&c.field),
+                v(&c.old),
+                v(&c.new)
+            );
         }
         more(&mut out, p.config.len());
         out.push('\n');
@@ -317,7 +346,10 @@ fn advisories(out: &mut String, title: &str, list: &[DeltaEntry]) {
         } else {
             format!(" ({})", escape(&e.aliases.join(", ")))
         };
-        let v = |s: &Option<String>| s.as_deref().map_or("—".to_owned(), |s| format!("`{}`", escape(s)));
+        let v = |s: &Option<String>| {
+            s.as_deref()
+                .map_or("—".to_owned(), |s| format!("`{}`", escape(s)))
+        };
         let _ = writeln!(
             out,
             "| {}{aliases} | {severity} | {} | {} | {} |",
@@ -343,8 +375,18 @@ fn layers(out: &mut String, p: &PlatformReport) {
         size(l.new_size),
         signed_size(l.size_delta())
     );
-    if let (Some(old), Some(new), Some(delta)) = (l.old_uncompressed, l.new_uncompressed, l.uncompressed_delta()) {
-        let _ = write!(out, "; uncompressed {} → {} ({})", size(old), size(new), signed_size(delta));
+    if let (Some(old), Some(new), Some(delta)) = (
+        l.old_uncompressed,
+        l.new_uncompressed,
+        l.uncompressed_delta(),
+    ) {
+        let _ = write!(
+            out,
+            "; uncompressed {} → {} ({})",
+            size(old),
+            size(new),
+            signed_size(delta)
+        );
     }
     out.push_str(".\n\n");
 }

@@ -196,9 +196,9 @@ fn summarise(platforms: &[PlatformReport]) -> Summary {
         platforms_compared: platforms.len(),
         platforms_changed: platforms.iter().filter(|p| !p.identical()).count(),
         partial: platforms.iter().any(|p| !p.partial.is_empty()),
-        size_delta: platforms
-            .first()
-            .map_or(0, |p| i64::try_from(p.layers.size_delta()).unwrap_or(i64::MAX)),
+        size_delta: platforms.first().map_or(0, |p| {
+            i64::try_from(p.layers.size_delta()).unwrap_or(i64::MAX)
+        }),
         ..Summary::default()
     };
     let mut fixed = BTreeSet::new();

@@ -15,8 +15,18 @@ pub fn table(report: &Report) -> String {
 
 fn render(report: &Report) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "old  {}  {}", report.old.reference, short(&report.old.digest));
-    let _ = writeln!(out, "new  {}  {}", report.new.reference, short(&report.new.digest));
+    let _ = writeln!(
+        out,
+        "old  {}  {}",
+        report.old.reference,
+        short(&report.old.digest)
+    );
+    let _ = writeln!(
+        out,
+        "new  {}  {}",
+        report.new.reference,
+        short(&report.new.digest)
+    );
     out.push('\n');
     out.push_str("why it moved\n");
     if report.why.is_empty() {
@@ -42,9 +52,16 @@ fn render(report: &Report) -> String {
         "  packages    {} upgraded, {} downgraded, {} added, {} removed",
         s.packages_upgraded, s.packages_downgraded, s.packages_added, s.packages_removed
     );
-    let _ = writeln!(out, "  size        {}", signed_size(i128::from(s.size_delta)));
+    let _ = writeln!(
+        out,
+        "  size        {}",
+        signed_size(i128::from(s.size_delta))
+    );
     let _ = write!(out, "  platforms   {} compared", s.platforms_compared);
-    for (label, list) in [("added", &report.platforms_added), ("removed", &report.platforms_removed)] {
+    for (label, list) in [
+        ("added", &report.platforms_added),
+        ("removed", &report.platforms_removed),
+    ] {
         if !list.is_empty() {
             let _ = write!(out, ", {label}: {}", list.join(", "));
         }
@@ -70,7 +87,10 @@ fn render(report: &Report) -> String {
         }
         if let (Some(old), Some(new)) = (&p.old, &p.new) {
             let name = |i: &crate::imagediff::Inventory| {
-                i.ecosystem.clone().or_else(|| i.os.as_ref().map(|o| o.id.clone())).unwrap_or_else(|| "unknown OS".into())
+                i.ecosystem
+                    .clone()
+                    .or_else(|| i.os.as_ref().map(|o| o.id.clone()))
+                    .unwrap_or_else(|| "unknown OS".into())
             };
             let _ = writeln!(
                 out,
@@ -101,7 +121,8 @@ fn render(report: &Report) -> String {
             }
         }
         if let Some(d) = &p.packages {
-            let version = |p: &Option<Package>| p.as_ref().map_or("-".to_owned(), |p| p.version.clone());
+            let version =
+                |p: &Option<Package>| p.as_ref().map_or("-".to_owned(), |p| p.version.clone());
             for c in &d.changes {
                 let kind = match c.kind {
                     ChangeKind::Added => "added",
@@ -150,23 +171,54 @@ fn render(report: &Report) -> String {
 
 fn cause_line(cause: &Cause) -> String {
     match cause {
-        Cause::Base { image, moved_at, evidence, .. } => {
-            let at = moved_at.as_deref().map(|a| format!(", first seen {a}")).unwrap_or_default();
+        Cause::Base {
+            image,
+            moved_at,
+            evidence,
+            ..
+        } => {
+            let at = moved_at
+                .as_deref()
+                .map(|a| format!(", first seen {a}"))
+                .unwrap_or_default();
             format!("base image {image} moved{at} (seen in the image's {evidence})")
         }
-        Cause::Source { url, old_revision, new_revision, compare, .. } => {
+        Cause::Source {
+            url,
+            old_revision,
+            new_revision,
+            compare,
+            ..
+        } => {
             let revisions = match (old_revision, new_revision) {
                 (Some(a), Some(b)) => format!(" {} -> {}", short(a), short(b)),
                 (None, Some(b)) => format!(" revision {}", short(b)),
                 _ => String::new(),
             };
-            let link = compare.as_deref().map(|c| format!(" {c}")).unwrap_or_default();
+            let link = compare
+                .as_deref()
+                .map(|c| format!(" {c}"))
+                .unwrap_or_default();
             format!("source changed: {url}{revisions}{link}")
         }
-        Cause::Library { image, tags, old_commit, new_commit, compare, commit, .. } => {
+        Cause::Library {
+            image,
+            tags,
+            old_commit,
+            new_commit,
+            compare,
+            commit,
+            ..
+        } => {
             let old = old_commit.as_deref().map_or("?", short);
-            let link = compare.as_deref().map(|c| format!(" {c}")).unwrap_or_default();
-            let by = commit.as_deref().map(|c| format!(" (official-images {})", short(c))).unwrap_or_default();
+            let link = compare
+                .as_deref()
+                .map(|c| format!(" {c}"))
+                .unwrap_or_default();
+            let by = commit
+                .as_deref()
+                .map(|c| format!(" (official-images {})", short(c)))
+                .unwrap_or_default();
             format!(
                 "library/{image} entry ({}) changed: {old} -> {}{link}{by}",
                 tags.join(", "),
@@ -174,7 +226,10 @@ fn cause_line(cause: &Cause) -> String {
             )
         }
         Cause::LibraryUnchanged { image, git_commit } => {
-            format!("library/{image} entry unchanged ({}): rebuilt from the same source", short(git_commit))
+            format!(
+                "library/{image} entry unchanged ({}): rebuilt from the same source",
+                short(git_commit)
+            )
         }
     }
 }

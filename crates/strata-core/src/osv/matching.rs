@@ -100,7 +100,10 @@ impl AdvisoryIndex {
             for &(a, i) in candidates {
                 let advisory = &self.advisories[a];
                 let affected = &advisory.affected[i];
-                let ecosystem = affected.package.as_ref().map_or("", |p| p.ecosystem.as_str());
+                let ecosystem = affected
+                    .package
+                    .as_ref()
+                    .map_or("", |p| p.ecosystem.as_str());
                 if ecosystem != release.ecosystem && ecosystem != base {
                     continue;
                 }
@@ -164,7 +167,11 @@ fn in_range(range: &Range, version: &str, scheme: Scheme) -> Option<Option<Strin
             (&event.last_affected, 2),
             (&event.limit, 3),
         ];
-        events.extend(pairs.into_iter().filter_map(|(v, k)| Some((v.as_deref()?, k))));
+        events.extend(
+            pairs
+                .into_iter()
+                .filter_map(|(v, k)| Some((v.as_deref()?, k))),
+        );
     }
     let order = |a: &str, b: &str| match (a == "0", b == "0") {
         (true, true) => Ordering::Equal,
@@ -192,7 +199,9 @@ fn in_range(range: &Range, version: &str, scheme: Scheme) -> Option<Option<Strin
     }
     let fixed = events
         .iter()
-        .find(|&&(at, kind)| kind == 1 && at != "0" && scheme.compare(at, version) == Ordering::Greater)
+        .find(|&&(at, kind)| {
+            kind == 1 && at != "0" && scheme.compare(at, version) == Ordering::Greater
+        })
         .map(|&(at, _)| at.to_owned());
     Some(fixed)
 }

@@ -28,7 +28,10 @@ fn upper_layers_replace_lower_files() -> Result<(), OverlayError> {
 fn a_whiteout_deletes_the_lower_file_and_its_subtree() -> Result<(), OverlayError> {
     let mut o = Overlay::new();
     o.entry("var/lib/dpkg/status", file("old"))?;
-    o.entry("var/lib/dpkg/status.d/base", file("Package: base\nVersion: 1\n"))?;
+    o.entry(
+        "var/lib/dpkg/status.d/base",
+        file("Package: base\nVersion: 1\n"),
+    )?;
     o.end_layer();
     o.entry("var/lib/dpkg/.wh.status", Entry::File(None))?;
     o.entry("var/lib/.wh.dpkg", Entry::File(None))?;
@@ -64,7 +67,11 @@ fn an_opaque_directory_hides_lower_children_only() -> Result<(), OverlayError> {
     o.entry("var/lib/dpkg/status.d/c", file("Package: c\nVersion: 1\n"))?;
     o.end_layer();
     let files = o.finish();
-    let names: Vec<&str> = files.dpkg_status_d.iter().map(|(p, _)| p.as_str()).collect();
+    let names: Vec<&str> = files
+        .dpkg_status_d
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .collect();
     assert_eq!(names, ["var/lib/dpkg/status.d/c"]);
     Ok(())
 }
@@ -84,7 +91,10 @@ fn a_file_replacing_a_directory_removes_what_was_below() -> Result<(), OverlayEr
 fn os_release_symlinks_are_followed() -> Result<(), OverlayError> {
     let mut o = Overlay::new();
     o.entry("usr/lib/os-release", file("ID=debian\n"))?;
-    o.entry("etc/os-release", Entry::Symlink("../usr/lib/os-release".into()))?;
+    o.entry(
+        "etc/os-release",
+        Entry::Symlink("../usr/lib/os-release".into()),
+    )?;
     o.end_layer();
     assert_eq!(o.finish().os_release.as_deref(), Some(&b"ID=debian\n"[..]));
     Ok(())
@@ -109,11 +119,24 @@ fn unwanted_files_are_not_kept() {
 
 #[test]
 fn relevant_entries_are_wanted_files_their_directories_and_whiteouts() {
-    for path in ["var", "var/lib/dpkg", "var/lib/.wh.dpkg", "var/lib/dpkg/status.d/.wh..wh..opq",
-                 "etc/os-release", "lib/apk/db/installed", "usr/lib", "var/lib/dpkg/status.d/x"] {
+    for path in [
+        "var",
+        "var/lib/dpkg",
+        "var/lib/.wh.dpkg",
+        "var/lib/dpkg/status.d/.wh..wh..opq",
+        "etc/os-release",
+        "lib/apk/db/installed",
+        "usr/lib",
+        "var/lib/dpkg/status.d/x",
+    ] {
         assert!(relevant(path), "{path}");
     }
-    for path in ["usr/bin/python3", "var/lib/apt/lists/x", "etc/.wh.passwd", "var/lib/dpkg/info/x.list"] {
+    for path in [
+        "usr/bin/python3",
+        "var/lib/apt/lists/x",
+        "etc/.wh.passwd",
+        "var/lib/dpkg/info/x.list",
+    ] {
         assert!(!relevant(path), "{path}");
     }
 }

@@ -129,10 +129,26 @@ mod tests {
 
     #[test]
     fn classifies_by_dpkg_order() {
-        let old = [pkg("a", "1.0"), pkg("b", "2.0"), pkg("c", "1.0~rc1"), pkg("d", "1"), pkg("e", "1.0")];
-        let new = [pkg("a", "1.0"), pkg("b", "1.9"), pkg("c", "1.0"), pkg("f", "1"), pkg("e", "1.0-0")];
+        let old = [
+            pkg("a", "1.0"),
+            pkg("b", "2.0"),
+            pkg("c", "1.0~rc1"),
+            pkg("d", "1"),
+            pkg("e", "1.0"),
+        ];
+        let new = [
+            pkg("a", "1.0"),
+            pkg("b", "1.9"),
+            pkg("c", "1.0"),
+            pkg("f", "1"),
+            pkg("e", "1.0-0"),
+        ];
         let d = diff(&old, &new);
-        let got: Vec<(&str, ChangeKind)> = d.changes.iter().map(|c| (c.name.as_str(), c.kind)).collect();
+        let got: Vec<(&str, ChangeKind)> = d
+            .changes
+            .iter()
+            .map(|c| (c.name.as_str(), c.kind))
+            .collect();
         assert_eq!(
             got,
             [

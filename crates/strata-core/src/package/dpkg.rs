@@ -80,9 +80,10 @@ fn parse_with(text: &str, file: &str, needs_status: bool) -> Parsed {
             continue;
         };
         if name.is_empty() || version.is_empty() {
-            parsed
-                .problems
-                .push(problem(first, "entry with an empty name or version".to_owned()));
+            parsed.problems.push(problem(
+                first,
+                "entry with an empty name or version".to_owned(),
+            ));
             continue;
         }
         let (source, source_version) = source_of(fields.source, name, version);

@@ -165,7 +165,10 @@ mod tests {
                 "PRETTY_NAME=\"Debian GNU/Linux trixie/sid\"\nVERSION_CODENAME=trixie\nID=debian\n",
                 Some("Debian:13"),
             ),
-            ("ID=debian\nPRETTY_NAME=\"Debian GNU/Linux sid\"\n", Some("Debian:sid")),
+            (
+                "ID=debian\nPRETTY_NAME=\"Debian GNU/Linux sid\"\n",
+                Some("Debian:sid"),
+            ),
             (
                 "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.20.3\n",
                 Some("Alpine:v3.20"),

@@ -133,7 +133,9 @@ fn compare_numbers(a: &Version<'_>, b: &Version<'_>) -> Ordering {
         let y = b.numbers.get(index).copied();
         let order = match (x, y) {
             // A missing component reads as a plain 0.
-            (Some(x), Some(y)) if index > 0 && (x.first() == Some(&b'0') || y.first() == Some(&b'0')) => {
+            (Some(x), Some(y))
+                if index > 0 && (x.first() == Some(&b'0') || y.first() == Some(&b'0')) =>
+            {
                 x.cmp(y)
             }
             (x, y) => compare_digits(x.unwrap_or(b"0"), y.unwrap_or(b"0")),
@@ -191,7 +193,17 @@ mod tests {
 
     #[test]
     fn odd_text_never_panics() {
-        for text in ["", ".", "_", "-r", "~", "1._p", "1_", "💥", "1.2.3_pre_p_alpha-r-1"] {
+        for text in [
+            "",
+            ".",
+            "_",
+            "-r",
+            "~",
+            "1._p",
+            "1_",
+            "💥",
+            "1.2.3_pre_p_alpha-r-1",
+        ] {
             let _ = compare(text, "1.0");
         }
     }

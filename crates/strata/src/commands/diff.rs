@@ -19,10 +19,15 @@ use crate::{dirs, resolve};
 
 pub(super) fn run(args: &DiffArgs) -> Result<u8> {
     install_crypto_provider();
-    let old = Reference::parse_normalized(&args.old)
-        .map_err(|e| anyhow!("OLD {:?}: {e}", args.old))?;
+    let old =
+        Reference::parse_normalized(&args.old).map_err(|e| anyhow!("OLD {:?}: {e}", args.old))?;
     let new = second(&old, &args.new)?;
-    let config = load_config(args.config.as_deref(), Path::new("."), &args.registry_mirrors, false)?;
+    let config = load_config(
+        args.config.as_deref(),
+        Path::new("."),
+        &args.registry_mirrors,
+        false,
+    )?;
     let options = Options {
         platforms: args.platforms.clone(),
         advisories: advisories::location(args.advisories.as_deref()),
@@ -34,7 +39,10 @@ pub(super) fn run(args: &DiffArgs) -> Result<u8> {
         .build()
         .context("starting the async runtime")?;
     let report = runtime.block_on(async {
-        let client = resolve::client(&config.registry, dirs::cache_dir().map(|d| d.join("registry")))?;
+        let client = resolve::client(
+            &config.registry,
+            dirs::cache_dir().map(|d| d.join("registry")),
+        )?;
         let state = open_state(args.state.as_deref()).await;
         let report = diff::diff(&client, &old, &new, &options, state.as_ref()).await;
         if let Some(state) = state {

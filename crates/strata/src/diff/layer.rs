@@ -83,7 +83,9 @@ pub fn read(path: &Path, digest: &Digest) -> Result<LayerRead, LayerError> {
         hasher: Sha256::new(),
     };
     let mut buffered = BufReader::with_capacity(256 << 10, &mut hashing);
-    let head = buffered.fill_buf().map_err(|e| damaged(digest, Compression::None, &e))?;
+    let head = buffered
+        .fill_buf()
+        .map_err(|e| damaged(digest, Compression::None, &e))?;
     let compression = Compression::sniff(head);
     let result = match compression {
         Compression::Gzip => entries(flate2::bufread::MultiGzDecoder::new(&mut buffered)),
@@ -117,7 +119,10 @@ fn damaged(digest: &Digest, compression: Compression, err: &io::Error) -> LayerE
 
 /// Walks the tar stream; the decoder is read to its end (trailing padding included).
 fn entries<R: Read>(stream: R) -> io::Result<LayerRead> {
-    let mut counted = Counting { inner: stream, n: 0 };
+    let mut counted = Counting {
+        inner: stream,
+        n: 0,
+    };
     let mut out = LayerRead::default();
     {
         let mut archive = tar::Archive::new(&mut counted);

@@ -40,7 +40,10 @@ pub struct SideFacts {
 
 impl SideFacts {
     fn get(&self, key: &str) -> Option<&str> {
-        self.metadata.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
+        self.metadata
+            .get(key)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -77,8 +80,11 @@ async fn base(old: &SideFacts, new: &SideFacts, sources: Sources<'_>) -> Option<
         (Some(_), Some(_)) => return None,
         (old_digest, _) => {
             // No digest to compare: the base tag's current image, by layers.
-            let now = published::inspect(sources.client, &image, &new.platform).await.ok()?;
-            let starts = |layers: &[Digest]| !now.layers.is_empty() && layers.starts_with(&now.layers);
+            let now = published::inspect(sources.client, &image, &new.platform)
+                .await
+                .ok()?;
+            let starts =
+                |layers: &[Digest]| !now.layers.is_empty() && layers.starts_with(&now.layers);
             if !starts(&new.layers) || starts(&old.layers) {
                 return None;
             }
@@ -160,7 +166,9 @@ pub fn compare_link(repo: &str, old: &str, new: &str) -> Option<String> {
 fn safe_revision(revision: &str) -> bool {
     !revision.is_empty()
         && revision.len() <= 64
-        && revision.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        && revision
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
 }
 
 fn library(old: &SideFacts, new: &SideFacts, dir: Option<&Path>) -> Option<Cause> {
@@ -186,7 +194,10 @@ fn library(old: &SideFacts, new: &SideFacts, dir: Option<&Path>) -> Option<Cause
         .filter(|r| safe_revision(r))
         .unwrap_or(&entry.git_commit)
         .to_owned();
-    let old_commit = old.get(REVISION).filter(|r| safe_revision(r)).map(str::to_owned);
+    let old_commit = old
+        .get(REVISION)
+        .filter(|r| safe_revision(r))
+        .map(str::to_owned);
     if old_commit.as_deref() == Some(new_commit.as_str()) {
         return Some(Cause::LibraryUnchanged {
             image: name.to_owned(),
@@ -219,14 +230,21 @@ fn introduced_by(dir: &Path, name: &str, git_commit: &str) -> Option<(String, St
     let output = Command::new("git")
         .arg("-C")
         .arg(dir)
-        .args(["log", "--first-parent", "--format=%H %cI", "-S", git_commit, "--"])
+        .args([
+            "log",
+            "--first-parent",
+            "--format=%H %cI",
+            "-S",
+            git_commit,
+            "--",
+        ])
         .arg(format!("library/{name}"))
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
         .ok()?;
     let text = String::from_utf8(output.stdout).ok()?;
-    let last = text.lines().filter(|l| !l.trim().is_empty()).last()?;
+    let last = text.lines().rfind(|l| !l.trim().is_empty())?;
     let (commit, date) = last.split_once(' ')?;
     Some((commit.to_owned(), date.trim().to_owned()))
 }

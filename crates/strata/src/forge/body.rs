@@ -64,7 +64,10 @@ mod tests {
             assert!(fitted.chars().count() <= 5_000);
             assert!(fitted.ends_with("<!-- strata:update {} -->\n"), "{fitted}");
             assert!(fitted.contains("cut to fit"));
-            assert_eq!(fitted.matches("<details>").count(), fitted.matches("</details>").count());
+            assert_eq!(
+                fitted.matches("<details>").count(),
+                fitted.matches("</details>").count()
+            );
         }
         assert_eq!(fit_body("short\n", 100), "short\n");
         assert_eq!(ForgeKind::GitHub.body_limit(), 65_536);

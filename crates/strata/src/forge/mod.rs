@@ -37,10 +37,10 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
+pub use body::{CUT_NOTE, fit_body};
 pub use check_run::{
     Annotation, AnnotationLevel, CheckConclusion, CheckRun, CreatedCheckRun, MAX_ANNOTATIONS,
 };
-pub use body::{CUT_NOTE, fit_body};
 pub use config::ForgeConfig;
 pub use error::ForgeError;
 pub use gitea::Gitea;

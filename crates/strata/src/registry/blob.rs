@@ -12,6 +12,7 @@ use reqwest::header::AUTHORIZATION;
 use sha2::{Digest as _, Sha256};
 use strata_core::reference::{Digest, Reference};
 
+use super::RegistryError;
 use super::auth::RegistryState;
 use super::blob_store::BlobStore;
 use super::client::RegistryClient;
@@ -19,7 +20,6 @@ use super::content::protocol;
 use super::error::chain;
 use super::retry::{backoff, is_retryable};
 use super::stats::Kind;
-use super::RegistryError;
 
 /// A layer blob on disk: where, and whether it had to be fetched.
 #[derive(Debug, Clone)]
@@ -127,7 +127,8 @@ impl super::client::Inner {
         let _permit = self.permit(registry, &target).await?;
         let mut refreshed = false;
         let mut response = loop {
-            self.stats.sent(&registry.domain, Kind::BlobGet, repeat || refreshed);
+            self.stats
+                .sent(&registry.domain, Kind::BlobGet, repeat || refreshed);
             let mut request = self.transport.http.get(&url);
             // A blob may be far larger than the whole-request timeout allows for small
             // answers: the connect timeout still applies, and a stalled body is caught
@@ -162,14 +163,30 @@ impl super::client::Inner {
         }
         if !status.is_success() {
             let detail = format!("HTTP {status} for a layer blob");
-            return Err(Retry::Fail(protocol(registry, &target, Some(status.as_u16()), detail)));
+            return Err(Retry::Fail(protocol(
+                registry,
+                &target,
+                Some(status.as_u16()),
+                detail,
+            )));
         }
-        let temp = store
-            .temp(digest)
-            .map_err(|err| Retry::Fail(protocol(registry, &target, None, format!("cannot write the blob store: {err}"))))?;
+        let temp = store.temp(digest).map_err(|err| {
+            Retry::Fail(protocol(
+                registry,
+                &target,
+                None,
+                format!("cannot write the blob store: {err}"),
+            ))
+        })?;
         let written = async {
-            let mut file = std::fs::File::create(&temp)
-                .map_err(|err| Retry::Fail(protocol(registry, &target, None, format!("cannot write {}: {err}", temp.display()))))?;
+            let mut file = std::fs::File::create(&temp).map_err(|err| {
+                Retry::Fail(protocol(
+                    registry,
+                    &target,
+                    None,
+                    format!("cannot write {}: {err}", temp.display()),
+                ))
+            })?;
             let mut hasher = Sha256::new();
             let mut received = 0u64;
             loop {
@@ -180,12 +197,19 @@ impl super::client::Inner {
                 let Some(chunk) = chunk else { break };
                 received += chunk.len() as u64;
                 if received > size {
-                    let detail = format!("blob is larger than the {size} bytes the manifest states");
+                    let detail =
+                        format!("blob is larger than the {size} bytes the manifest states");
                     return Err(Retry::Fail(protocol(registry, &target, None, detail)));
                 }
                 hasher.update(&chunk);
-                file.write_all(&chunk)
-                    .map_err(|err| Retry::Fail(protocol(registry, &target, None, format!("cannot write {}: {err}", temp.display()))))?;
+                file.write_all(&chunk).map_err(|err| {
+                    Retry::Fail(protocol(
+                        registry,
+                        &target,
+                        None,
+                        format!("cannot write {}: {err}", temp.display()),
+                    ))
+                })?;
             }
             if received < size {
                 return Err(Retry::Again(format!(
@@ -194,7 +218,14 @@ impl super::client::Inner {
             }
             let actual: Digest = format!("sha256:{}", hex::encode(hasher.finalize()))
                 .parse()
-                .map_err(|_| Retry::Fail(protocol(registry, &target, None, "unusable digest".to_owned())))?;
+                .map_err(|_| {
+                    Retry::Fail(protocol(
+                        registry,
+                        &target,
+                        None,
+                        "unusable digest".to_owned(),
+                    ))
+                })?;
             if actual != *digest {
                 return Err(Retry::Fail(RegistryError::DigestMismatch {
                     registry: registry.domain.clone(),
@@ -210,8 +241,13 @@ impl super::client::Inner {
             let _ = std::fs::remove_file(&temp);
             return Err(err);
         }
-        store
-            .commit(&temp, digest)
-            .map_err(|err| Retry::Fail(protocol(registry, &target, None, format!("cannot store the blob: {err}"))))
+        store.commit(&temp, digest).map_err(|err| {
+            Retry::Fail(protocol(
+                registry,
+                &target,
+                None,
+                format!("cannot store the blob: {err}"),
+            ))
+        })
     }
 }

@@ -23,7 +23,10 @@ pub fn osv_validator() -> jsonschema::Validator {
 
 /// Asserts `record` is a valid OSV record.
 pub fn assert_osv(validator: &jsonschema::Validator, record: &Value) {
-    let errors: Vec<String> = validator.iter_errors(record).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(record)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{}: {errors:?}", record["id"]);
 }
 
@@ -80,11 +83,19 @@ impl Env {
     }
 
     pub async fn push(&self, repo: &str, tag: &str, image: &Image) -> String {
-        self.registry.seeder().push_image(repo, tag, image).await.unwrap()
+        self.registry
+            .seeder()
+            .push_image(repo, tag, image)
+            .await
+            .unwrap()
     }
 
     pub async fn push_index(&self, repo: &str, tag: &str, index: &Index) -> String {
-        self.registry.seeder().push_index(repo, tag, index).await.unwrap()
+        self.registry
+            .seeder()
+            .push_index(repo, tag, index)
+            .await
+            .unwrap()
     }
 
     /// Writes advisories (each validated against the OSV schema first).

@@ -5,7 +5,9 @@ use crate::osv::Advisory;
 use crate::package::{Manager, OsRelease};
 
 fn release(text: &str) -> Release {
-    OsRelease::parse(text).and_then(|r| r.release()).unwrap_or_else(|| panic!("{text}"))
+    OsRelease::parse(text)
+        .and_then(|r| r.release())
+        .unwrap_or_else(|| panic!("{text}"))
 }
 
 fn pkg(name: &str, source: &str, version: &str, manager: Manager) -> Package {
@@ -26,16 +28,30 @@ fn advisory(json: &str) -> Advisory {
 #[test]
 fn ecosystem_ranges_follow_the_osv_evaluation_rules() {
     let index = AdvisoryIndex::new([
-        advisory(r#"{"id":"DSA-1","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"Debian:12","name":"tar"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.34+dfsg-1.2+deb12u1"}]}]}]}"#),
-        advisory(r#"{"id":"LA-1","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"Debian","name":"tar"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"1.30"},{"last_affected":"1.34+dfsg-1.2"}]}]}]}"#),
-        advisory(r#"{"id":"OTHER-REL","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"Debian:11","name":"tar"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}]}"#),
-        advisory(r#"{"id":"GONE","modified":"2024-01-01T00:00:00Z","withdrawn":"2024-02-01T00:00:00Z","affected":[{"package":{"ecosystem":"Debian:12","name":"tar"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}]}"#),
-        advisory(r#"{"id":"LISTED","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"Debian:12","name":"tar"},"versions":["1.34+dfsg-1.2+deb12u1"]}]}"#),
+        advisory(
+            r#"{"id":"DSA-1","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"Debian:12","name":"tar"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.34+dfsg-1.2+deb12u1"}]}]}]}"#,
+        ),
+        advisory(
+            r#"{"id":"LA-1","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"Debian","name":"tar"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"1.30"},{"last_affected":"1.34+dfsg-1.2"}]}]}]}"#,
+        ),
+        advisory(
+            r#"{"id":"OTHER-REL","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"Debian:11","name":"tar"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}]}"#,
+        ),
+        advisory(
+            r#"{"id":"GONE","modified":"2024-01-01T00:00:00Z","withdrawn":"2024-02-01T00:00:00Z","affected":[{"package":{"ecosystem":"Debian:12","name":"tar"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}]}"#,
+        ),
+        advisory(
+            r#"{"id":"LISTED","modified":"2024-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"Debian:12","name":"tar"},"versions":["1.34+dfsg-1.2+deb12u1"]}]}"#,
+        ),
     ]);
     let debian = release("ID=debian\nVERSION_ID=\"12\"\n");
     let ids = |version: &str| -> Vec<String> {
         let p = [pkg("tar", "tar", version, Manager::Dpkg)];
-        index.matches(&debian, &p).into_iter().map(|f| f.id).collect()
+        index
+            .matches(&debian, &p)
+            .into_iter()
+            .map(|f| f.id)
+            .collect()
     };
     assert_eq!(ids("1.34+dfsg-1.2"), ["DSA-1", "LA-1"]);
     // `fixed` is exclusive, `last_affected` inclusive; a `versions` entry matches alone.
