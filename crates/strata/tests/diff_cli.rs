@@ -507,3 +507,44 @@ async fn distroless_status_d_with_a_whiteout_and_an_opaque_directory() {
     );
     assert_eq!(p["layers"]["shared"], 1);
 }
+
+/// debian moves, python is rebuilt on it, then the app: the app's comparison names the
+/// chain from its base annotations, deepest first, with what the bottom move fixes.
+#[tokio::test]
+async fn a_cascaded_image_names_the_chain_below_it() {
+    let env = Env::start().await;
+    let os = "ID=alpine\nVERSION_ID=3.20.2\n";
+    let db = |v: &str| {
+        TarLayer::new()
+            .file("etc/os-release", os)
+            .file("lib/apk/db/installed", apk_installed(&[("libssl3", v, "openssl")]))
+            .gzip()
+    };
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/osv/alpine");
+    env.copy_fixture_advisories(&fixtures);
+    let mut names = Vec::new();
+    for (tag, version) in [("old", "3.3.1-r3"), ("new", "3.3.2-r0")] {
+        let alpine = Image::from_layers(vec![db(version)]);
+        let alpine_digest = env.push("library/alpine", tag, &alpine).await;
+        let python = Image::on_top_of(&alpine, "python").base(&env.name("library/alpine", "3.20"), &alpine_digest);
+        let python_digest = env.push("library/python", tag, &python).await;
+        let app = Image::on_top_of(&python, "app").base(&env.name("library/python", "3.12"), &python_digest);
+        env.push("acme/app", tag, &app).await;
+        names.push(env.name("acme/app", tag));
+    }
+    let run = env.diff(&names[0], &names[1], &[]).await;
+    let why = &run.json()["why"][0];
+    assert_eq!(why["kind"], "base");
+    assert_eq!(why["image"], env.name("library/python", "3.12"));
+    assert_eq!(why["below"], json!([env.name("library/alpine", "3.20")]));
+    let md = env
+        .strata(&["diff", &names[0], &names[1], "--format", "markdown", "--advisories", env.advisories().to_str().unwrap()])
+        .await;
+    let chain = format!(
+        "**Chain:** `{}` moved (fixes CVE-2024-6119) → `{}` rebuilt → `{}`",
+        env.name("library/alpine", "3.20"),
+        env.name("library/python", "3.12"),
+        names[1]
+    );
+    assert!(md.stdout.contains(&chain), "{}", md.stdout);
+}

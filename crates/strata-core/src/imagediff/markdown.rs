@@ -30,6 +30,7 @@ pub struct Markdown {
 /// Renders `report` within `budget` characters (summary and details together).
 pub fn markdown(report: &Report, budget: usize) -> Markdown {
     let mut summary = String::new();
+    chain(&mut summary, report);
     why(&mut summary, &report.why);
     overview(&mut summary, report);
     let mut details = String::new();
@@ -67,6 +68,44 @@ pub fn markdown(report: &Report, budget: usize) -> Markdown {
     }
 }
 
+/// For an image rebuilt on a moved base: the cascade that led here, deepest first,
+/// with the advisories the update fixes.
+fn chain(out: &mut String, report: &Report) {
+    let Some(Cause::Base { image, below, .. }) =
+        report.why.iter().find(|c| matches!(c, Cause::Base { .. }))
+    else {
+        return;
+    };
+    let mut fixed: Vec<&str> = Vec::new();
+    for p in &report.platforms {
+        for e in p.advisories.iter().flat_map(|a| &a.fixed) {
+            let name = e.aliases.first().unwrap_or(&e.id).as_str();
+            if !fixed.contains(&name) {
+                fixed.push(name);
+            }
+        }
+    }
+    let fixes = match fixed.len() {
+        0 => String::new(),
+        n if n <= 3 => format!(" (fixes {})", escape(&fixed.join(", "))),
+        n => format!(" (fixes {} and {} more)", escape(&fixed[..3].join(", ")), n - 3),
+    };
+    out.push_str("**Chain:** ");
+    match below.split_first() {
+        Some((deepest, rest)) => {
+            let _ = write!(out, "`{}` moved{fixes}", escape(deepest));
+            for step in rest {
+                let _ = write!(out, " → `{}` rebuilt", escape(step));
+            }
+            let _ = write!(out, " → `{}` rebuilt", escape(image));
+        }
+        None => {
+            let _ = write!(out, "`{}` moved{fixes}", escape(image));
+        }
+    }
+    let _ = writeln!(out, " → `{}`\n", escape(&report.new.reference));
+}
+
 fn why(out: &mut String, causes: &[Cause]) {
     if causes.is_empty() {
         out.push_str(
@@ -85,6 +124,7 @@ fn why(out: &mut String, causes: &[Cause]) {
                 new_digest,
                 moved_at,
                 evidence,
+                ..
             } => {
                 let _ = write!(out, "The base image `{}` moved", escape(image));
                 if let (Some(old), Some(new)) = (old_digest, new_digest) {

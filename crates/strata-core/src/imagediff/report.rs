@@ -84,6 +84,11 @@ pub enum Cause {
         moved_at: Option<String>,
         /// How strata knows: `annotations` or `layers`.
         evidence: String,
+        /// The images further down that moved first, each the base of the one after it
+        /// (`["debian:bookworm-slim"]` when `image` is `python:3.12-slim` rebuilt on a
+        /// moved Debian): the cascade that led here.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        below: Vec<String>,
     },
     /// The maintainers' source changed (OCI `source` / `revision` / `version` labels).
     Source {

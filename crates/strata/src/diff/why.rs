@@ -100,7 +100,12 @@ async fn base(old: &SideFacts, new: &SideFacts, sources: Sources<'_>) -> Option<
             .map(format_time),
         _ => None,
     };
+    let below = match &old_digest {
+        Some(old_digest) => below(sources.client, &image, old_digest, &new_digest, &new.platform).await,
+        None => Vec::new(),
+    };
     Some(Cause::Base {
+        below,
         image: image.familiar(),
         old_digest: old_digest.map(|d| d.to_string()),
         new_digest: Some(new_digest.to_string()),
@@ -111,6 +116,37 @@ async fn base(old: &SideFacts, new: &SideFacts, sources: Sources<'_>) -> Option<
         }
         .to_owned(),
     })
+}
+
+/// The bases below `image` that moved between its old and new digest, deepest first,
+/// from each level's base annotations (at most 8 levels).
+async fn below(
+    client: &RegistryClient,
+    image: &ImageRef,
+    old: &Digest,
+    new: &Digest,
+    platform: &str,
+) -> Vec<String> {
+    let mut chain = Vec::new();
+    let (mut image, mut old, mut new) = (image.clone(), old.clone(), new.clone());
+    for _ in 0..8 {
+        let (Ok(a), Ok(b)) = (
+            published::inspect_digest(client, &image, &old, platform).await,
+            published::inspect_digest(client, &image, &new, platform).await,
+        ) else {
+            break;
+        };
+        let (Some(base), Some(a_digest), Some(b_digest)) = (b.base_image(), a.base_digest, b.base_digest) else {
+            break;
+        };
+        if a_digest == b_digest {
+            break;
+        }
+        chain.push(base.familiar());
+        (image, old, new) = (base, a_digest, b_digest);
+    }
+    chain.reverse();
+    chain
 }
 
 fn source(old: &SideFacts, new: &SideFacts) -> Option<Cause> {
