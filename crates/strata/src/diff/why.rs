@@ -214,7 +214,6 @@ fn library(old: &SideFacts, new: &SideFacts, dir: Option<&Path>) -> Option<Cause
         .path()
         .strip_prefix("library/")
         .filter(|_| reference.domain() == "docker.io")?;
-    let tag = reference.tag().or_else(|| old.reference.as_ref()?.tag())?;
     let library = if dir.join("library").is_dir() {
         dir.join("library")
     } else {
@@ -222,9 +221,13 @@ fn library(old: &SideFacts, new: &SideFacts, dir: Option<&Path>) -> Option<Cause
     };
     let text = std::fs::read_to_string(library.join(name)).ok()?;
     let manifest = Manifest::parse(&text).ok()?;
-    let entry = manifest
-        .entry_for_tag(tag)
-        .or_else(|| manifest.entries_for_shared_tag(tag).next())?;
+    // The new side's tag, else the old side's (a digest-only NEW has none).
+    let tags = [reference.tag(), old.reference.as_ref().and_then(Reference::tag)];
+    let entry = tags.into_iter().flatten().find_map(|tag| {
+        manifest
+            .entry_for_tag(tag)
+            .or_else(|| manifest.entries_for_shared_tag(tag).next())
+    })?;
     let new_commit = new
         .get(REVISION)
         .filter(|r| safe_revision(r))
