@@ -39,6 +39,9 @@ pub enum Command {
     /// Compare two images per platform: config, layers, OS packages, the advisories the
     /// change fixes or introduces, and why it moved (exit 1 when they differ).
     Diff(DiffArgs),
+    /// OSV advisories for `strata diff` and pull requests: fetch the ecosystems' exports
+    /// (needs network; everything else reads them offline).
+    Advisories(AdvisoriesArgs),
 }
 
 /// Output formats shared by the verbs.
@@ -353,4 +356,30 @@ pub struct DiffArgs {
     /// Look REGISTRY's content up on HOST instead. Repeatable; overrides strata.toml.
     #[arg(long = "registry-mirror", value_name = "REGISTRY=HOST")]
     pub registry_mirrors: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AdvisoriesArgs {
+    #[command(subcommand)]
+    pub command: AdvisoriesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdvisoriesCommand {
+    /// Download each ecosystem's OSV export (`<ECOSYSTEM>/all.zip`) into the advisory
+    /// directory, replacing the previous one only once the new one reads.
+    Fetch(AdvisoriesFetchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AdvisoriesFetchArgs {
+    /// OSV ecosystems (default: Debian, Ubuntu, Alpine).
+    pub ecosystems: Vec<String>,
+    /// The advisory directory (default: $STRATA_ADVISORIES, else `advisories` in the
+    /// cache directory).
+    #[arg(long, value_name = "DIR")]
+    pub into: Option<PathBuf>,
+    /// Where exports are downloaded from; `{ecosystem}` is replaced by each name.
+    #[arg(long, value_name = "URL", default_value = crate::diff::refresh::OSV_EXPORT_URL)]
+    pub url: String,
 }

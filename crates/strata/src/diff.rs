@@ -7,6 +7,7 @@
 
 pub mod advisories;
 pub mod layer;
+pub mod refresh;
 pub mod why;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

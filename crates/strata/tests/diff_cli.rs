@@ -517,18 +517,24 @@ async fn a_cascaded_image_names_the_chain_below_it() {
     let db = |v: &str| {
         TarLayer::new()
             .file("etc/os-release", os)
-            .file("lib/apk/db/installed", apk_installed(&[("libssl3", v, "openssl")]))
+            .file(
+                "lib/apk/db/installed",
+                apk_installed(&[("libssl3", v, "openssl")]),
+            )
             .gzip()
     };
-    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/osv/alpine");
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/osv/alpine");
     env.copy_fixture_advisories(&fixtures);
     let mut names = Vec::new();
     for (tag, version) in [("old", "3.3.1-r3"), ("new", "3.3.2-r0")] {
         let alpine = Image::from_layers(vec![db(version)]);
         let alpine_digest = env.push("library/alpine", tag, &alpine).await;
-        let python = Image::on_top_of(&alpine, "python").base(&env.name("library/alpine", "3.20"), &alpine_digest);
+        let python = Image::on_top_of(&alpine, "python")
+            .base(&env.name("library/alpine", "3.20"), &alpine_digest);
         let python_digest = env.push("library/python", tag, &python).await;
-        let app = Image::on_top_of(&python, "app").base(&env.name("library/python", "3.12"), &python_digest);
+        let app = Image::on_top_of(&python, "app")
+            .base(&env.name("library/python", "3.12"), &python_digest);
         env.push("acme/app", tag, &app).await;
         names.push(env.name("acme/app", tag));
     }
@@ -538,7 +544,15 @@ async fn a_cascaded_image_names_the_chain_below_it() {
     assert_eq!(why["image"], env.name("library/python", "3.12"));
     assert_eq!(why["below"], json!([env.name("library/alpine", "3.20")]));
     let md = env
-        .strata(&["diff", &names[0], &names[1], "--format", "markdown", "--advisories", env.advisories().to_str().unwrap()])
+        .strata(&[
+            "diff",
+            &names[0],
+            &names[1],
+            "--format",
+            "markdown",
+            "--advisories",
+            env.advisories().to_str().unwrap(),
+        ])
         .await;
     let chain = format!(
         "**Chain:** `{}` moved (fixes CVE-2024-6119) → `{}` rebuilt → `{}`",
@@ -547,4 +561,88 @@ async fn a_cascaded_image_names_the_chain_below_it() {
         names[1]
     );
     assert!(md.stdout.contains(&chain), "{}", md.stdout);
+}
+
+/// `strata advisories fetch` downloads an ecosystem's OSV export (here served by the
+/// registry as a blob, standing in for osv.dev), keeps the previous copy when a download
+/// fails, and `strata diff` then reads it from the cache directory, offline.
+#[tokio::test]
+async fn advisories_are_refreshed_from_an_osv_export_and_read_offline() {
+    let env = Env::start().await;
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/osv/alpine");
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let path = entry.unwrap().path();
+        zip.start_file(
+            path.file_name().unwrap().to_str().unwrap(),
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+        std::io::Write::write_all(&mut zip, &std::fs::read(&path).unwrap()).unwrap();
+    }
+    let bytes = zip.finish().unwrap().into_inner();
+    let digest = env
+        .registry
+        .seeder()
+        .push_blob("osv/exports", &bytes)
+        .await
+        .unwrap();
+    let url = format!(
+        "http://{}/v2/osv/exports/blobs/{digest}",
+        env.registry.host()
+    );
+    let fetched = env
+        .strata(&["advisories", "fetch", "Alpine", "--url", &url])
+        .await;
+    assert_eq!(fetched.code, 0, "{}", fetched.stderr);
+    assert!(
+        fetched.stdout.starts_with("Alpine: 3 records"),
+        "{}",
+        fetched.stdout
+    );
+    let stored = env.cache().join("advisories/Alpine-all.zip");
+    assert_eq!(std::fs::read(&stored).unwrap(), bytes);
+
+    // A failed download keeps what was there.
+    let missing = format!(
+        "http://{}/v2/osv/exports/blobs/sha256:{}",
+        env.registry.host(),
+        "0".repeat(64)
+    );
+    let failed = env
+        .strata(&["advisories", "fetch", "Alpine", "--url", &missing])
+        .await;
+    assert_eq!(failed.code, 2);
+    assert!(failed.stderr.contains("HTTP 404"), "{}", failed.stderr);
+    assert_eq!(std::fs::read(&stored).unwrap(), bytes);
+
+    let image = |v: &str| {
+        Image::from_layers(vec![
+            TarLayer::new()
+                .file("etc/os-release", "ID=alpine\nVERSION_ID=3.20.3\n")
+                .file(
+                    "lib/apk/db/installed",
+                    apk_installed(&[("libssl3", v, "openssl")]),
+                )
+                .gzip(),
+        ])
+    };
+    env.push("library/alpine", "a", &image("3.3.1-r3")).await;
+    env.push("library/alpine", "b", &image("3.3.2-r0")).await;
+    let run = env
+        .strata(&[
+            "diff",
+            &env.name("library/alpine", "a"),
+            &env.name("library/alpine", "b"),
+            "--format",
+            "json",
+        ])
+        .await;
+    let report = run.json();
+    assert_eq!(report["advisories_loaded"], 3);
+    assert_eq!(
+        advisory_ids(platform(&report, "linux/amd64"), "fixed"),
+        ["ALPINE-TEST-0001"]
+    );
 }

@@ -16,15 +16,26 @@ use strata_core::reference::Reference;
 use strata_testkit::Image;
 use strata_testkit::packages::TarLayer;
 
-
 #[tokio::test]
 async fn a_base_found_by_its_layers_with_when_it_moved() {
     let env = Env::start().await;
-    let base = |v: &str| TarLayer::new().file("etc/os-release", format!("ID=debian\nVERSION_ID=\"12\"\nBUILD={v}\n")).gzip();
-    let (old_base, new_base) = (Image::from_layers(vec![base("1")]), Image::from_layers(vec![base("2")]));
+    let base = |v: &str| {
+        TarLayer::new()
+            .file(
+                "etc/os-release",
+                format!("ID=debian\nVERSION_ID=\"12\"\nBUILD={v}\n"),
+            )
+            .gzip()
+    };
+    let (old_base, new_base) = (
+        Image::from_layers(vec![base("1")]),
+        Image::from_layers(vec![base("2")]),
+    );
     let base_name = env.name("library/debian", "12");
     env.push("library/debian", "12", &old_base).await;
-    let app = |b: &Image| Image::on_top_of(b, "app").label("org.opencontainers.image.base.name", &base_name);
+    let app = |b: &Image| {
+        Image::on_top_of(b, "app").label("org.opencontainers.image.base.name", &base_name)
+    };
     env.push("acme/app", "1", &app(&old_base)).await;
     let moved = env.push("library/debian", "12", &new_base).await;
     env.push("acme/app", "2", &app(&new_base)).await;
@@ -33,18 +44,29 @@ async fn a_base_found_by_its_layers_with_when_it_moved() {
     let state = State::open(&state_path).await.unwrap();
     let key = TagKey::of(&Reference::parse_normalized(&base_name).unwrap()).unwrap();
     state
-        .record_observation(&key, &moved.parse().unwrap(), time::OffsetDateTime::from_unix_timestamp(1_793_714_520).unwrap())
+        .record_observation(
+            &key,
+            &moved.parse().unwrap(),
+            time::OffsetDateTime::from_unix_timestamp(1_793_714_520).unwrap(),
+        )
         .await
         .unwrap();
     state.close().await;
     let run = env
-        .diff(&env.name("acme/app", "1"), &env.name("acme/app", "2"), &["--state", state_path.to_str().unwrap()])
+        .diff(
+            &env.name("acme/app", "1"),
+            &env.name("acme/app", "2"),
+            &["--state", state_path.to_str().unwrap()],
+        )
         .await;
     let report = run.json();
     let why = &report["why"][0];
     assert_eq!(why["kind"], "base", "{report:#}");
     assert_eq!(why["new_digest"], moved);
-    assert!(why["evidence"].as_str().unwrap().starts_with("layers"), "{why}");
+    assert!(
+        why["evidence"].as_str().unwrap().starts_with("layers"),
+        "{why}"
+    );
     assert_eq!(why["moved_at"], "2026-11-03 14:02 UTC");
 }
 
@@ -61,7 +83,11 @@ fn git(dir: &std::path::Path, args: &[&str]) -> String {
         .env("GIT_COMMITTER_EMAIL", "t@example.org")
         .output()
         .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -89,16 +115,31 @@ async fn the_official_images_entry_that_changed_and_the_commit_that_changed_it()
     let changed_by = git(&checkout, &["rev-parse", "HEAD"]).trim().to_owned();
 
     let image = |commit: &str, seed: &str| {
-        Image::new(seed)
-            .revision(commit)
-            .source(&format!("https://github.com/docker-library/python.git#{commit}:3.12/slim-bookworm"))
+        Image::new(seed).revision(commit).source(&format!(
+            "https://github.com/docker-library/python.git#{commit}:3.12/slim-bookworm"
+        ))
     };
-    env.push("library/python", "3.12-slim-old", &image(&old_commit, "a")).await;
-    env.push("library/python", "3.12-slim", &image(&new_commit, "b")).await;
-    env.push("library/python", "3.12-slim-rebuilt", &image(&new_commit, "c")).await;
+    env.push("library/python", "3.12-slim-old", &image(&old_commit, "a"))
+        .await;
+    env.push("library/python", "3.12-slim", &image(&new_commit, "b"))
+        .await;
+    env.push(
+        "library/python",
+        "3.12-slim-rebuilt",
+        &image(&new_commit, "c"),
+    )
+    .await;
     let mirror = format!("docker.io={}", env.registry.host());
-    let args = ["--registry-mirror", &mirror, "--official-images", checkout.to_str().unwrap()];
-    let report = env.diff("python:3.12-slim-old", "python:3.12-slim", &args).await.json();
+    let args = [
+        "--registry-mirror",
+        &mirror,
+        "--official-images",
+        checkout.to_str().unwrap(),
+    ];
+    let report = env
+        .diff("python:3.12-slim-old", "python:3.12-slim", &args)
+        .await
+        .json();
     let library = report["why"]
         .as_array()
         .unwrap()
@@ -109,7 +150,10 @@ async fn the_official_images_entry_that_changed_and_the_commit_that_changed_it()
     assert_eq!(library["image"], "python");
     assert_eq!(library["old_commit"], old_commit);
     assert_eq!(library["new_commit"], new_commit);
-    assert_eq!(library["git_repo"], "https://github.com/docker-library/python");
+    assert_eq!(
+        library["git_repo"],
+        "https://github.com/docker-library/python"
+    );
     assert_eq!(
         library["compare"],
         format!("https://github.com/docker-library/python/compare/{old_commit}...{new_commit}")
@@ -118,7 +162,15 @@ async fn the_official_images_entry_that_changed_and_the_commit_that_changed_it()
     assert_eq!(library["tags"][3], "3.12-slim");
 
     // The same GitCommit on both sides: a rebuild of the same source.
-    let rebuilt = env.diff("python:3.12-slim", "python:3.12-slim-rebuilt", &args).await.json();
-    let kinds: Vec<&str> = rebuilt["why"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    let rebuilt = env
+        .diff("python:3.12-slim", "python:3.12-slim-rebuilt", &args)
+        .await
+        .json();
+    let kinds: Vec<&str> = rebuilt["why"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
     assert!(kinds.contains(&"library-unchanged"), "{rebuilt:#}");
 }

@@ -88,7 +88,11 @@ fn chain(out: &mut String, report: &Report) {
     let fixes = match fixed.len() {
         0 => String::new(),
         n if n <= 3 => format!(" (fixes {})", escape(&fixed.join(", "))),
-        n => format!(" (fixes {} and {} more)", escape(&fixed[..3].join(", ")), n - 3),
+        n => format!(
+            " (fixes {} and {} more)",
+            escape(&fixed[..3].join(", ")),
+            n - 3
+        ),
     };
     out.push_str("**Chain:** ");
     match below.split_first() {

@@ -1,5 +1,6 @@
 //! One module per verb, each thin: turn arguments into options, call the pipeline, print.
 
+mod advisories;
 mod cascade;
 mod check;
 mod diff;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Graph(args) => graph::run(&args),
         Command::Cascade(args) => cascade::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Advisories(args) => advisories::run(&args),
     }
 }
 

@@ -101,7 +101,16 @@ async fn base(old: &SideFacts, new: &SideFacts, sources: Sources<'_>) -> Option<
         _ => None,
     };
     let below = match &old_digest {
-        Some(old_digest) => below(sources.client, &image, old_digest, &new_digest, &new.platform).await,
+        Some(old_digest) => {
+            below(
+                sources.client,
+                &image,
+                old_digest,
+                &new_digest,
+                &new.platform,
+            )
+            .await
+        }
         None => Vec::new(),
     };
     Some(Cause::Base {
@@ -136,7 +145,9 @@ async fn below(
         ) else {
             break;
         };
-        let (Some(base), Some(a_digest), Some(b_digest)) = (b.base_image(), a.base_digest, b.base_digest) else {
+        let (Some(base), Some(a_digest), Some(b_digest)) =
+            (b.base_image(), a.base_digest, b.base_digest)
+        else {
             break;
         };
         if a_digest == b_digest {
@@ -222,7 +233,10 @@ fn library(old: &SideFacts, new: &SideFacts, dir: Option<&Path>) -> Option<Cause
     let text = std::fs::read_to_string(library.join(name)).ok()?;
     let manifest = Manifest::parse(&text).ok()?;
     // The new side's tag, else the old side's (a digest-only NEW has none).
-    let tags = [reference.tag(), old.reference.as_ref().and_then(Reference::tag)];
+    let tags = [
+        reference.tag(),
+        old.reference.as_ref().and_then(Reference::tag),
+    ];
     let entry = tags.into_iter().flatten().find_map(|tag| {
         manifest
             .entry_for_tag(tag)

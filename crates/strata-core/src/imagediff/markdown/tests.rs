@@ -43,7 +43,15 @@ fn report(platforms: Vec<PlatformReport>) -> Report {
         reference: r.into(),
         digest: "sha256:0".into(),
     };
-    Report::new(side("a:1"), side("a:2"), platforms, vec![], vec![], vec![], None)
+    Report::new(
+        side("a:1"),
+        side("a:2"),
+        platforms,
+        vec![],
+        vec![],
+        vec![],
+        None,
+    )
 }
 
 #[test]
@@ -56,15 +64,29 @@ fn long_lists_are_cut_with_a_count() {
 
 #[test]
 fn platforms_that_do_not_fit_are_named_in_a_note() {
-    let r = report(vec![platform("linux/amd64", 50), platform("linux/arm64/v8", 50), platform("linux/s390x", 50)]);
+    let r = report(vec![
+        platform("linux/amd64", 50),
+        platform("linux/arm64/v8", 50),
+        platform("linux/s390x", 50),
+    ]);
     let whole = markdown(&r, usize::MAX);
     let budget = whole.summary.chars().count() + whole.details.chars().count() / 2;
     let cut = markdown(&r, budget);
     assert!(cut.truncated);
     assert!(cut.summary.chars().count() + cut.details.chars().count() <= budget);
-    assert!(cut.details.contains("linux/amd64"), "the first platform fits");
-    assert!(cut.details.contains("left out to fit the size limit"), "{}", cut.details);
-    assert_eq!(cut.details.matches("<details>").count(), cut.details.matches("</details>").count());
+    assert!(
+        cut.details.contains("linux/amd64"),
+        "the first platform fits"
+    );
+    assert!(
+        cut.details.contains("left out to fit the size limit"),
+        "{}",
+        cut.details
+    );
+    assert_eq!(
+        cut.details.matches("<details>").count(),
+        cut.details.matches("</details>").count()
+    );
     // A budget too small even for the summary still yields text, never a panic.
     let tiny = markdown(&r, 30);
     assert!(tiny.summary.chars().count() <= 40, "{}", tiny.summary);
@@ -73,7 +95,11 @@ fn platforms_that_do_not_fit_are_named_in_a_note() {
 #[test]
 fn text_from_images_cannot_break_the_markdown() {
     let md = markdown(&report(vec![platform("linux/amd64", 1)]), usize::MAX);
-    assert!(md.details.contains("src\\|&lt;script&gt;"), "{}", md.details);
+    assert!(
+        md.details.contains("src\\|&lt;script&gt;"),
+        "{}",
+        md.details
+    );
     assert!(!md.details.contains("<script>"));
     assert_eq!(escape("a`b*c_[d](e)\nf"), "a'b\\*c\\_\\[d\\](e) f");
 }
