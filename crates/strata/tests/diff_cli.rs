@@ -314,7 +314,10 @@ async fn a_multi_platform_pair_where_only_arm64_changed() {
             .platform("linux", "arm64")
     };
     let old = Index::new(Format::Oci, vec![amd64.clone(), arm(&old_pkgs)]);
-    let new = Index::new(Format::Oci, vec![amd64, arm(&new_pkgs)]);
+    let s390x = Image::from_layers(vec![alpine(&new_pkgs).gzip()])
+        .with_format(Format::Oci)
+        .platform("linux", "s390x");
+    let new = Index::new(Format::Oci, vec![amd64, arm(&new_pkgs), s390x]);
     env.push_index("library/alpine", "3.20", &old).await;
     env.push_index("library/alpine", "3.20-new", &new).await;
     let run = env
@@ -360,6 +363,8 @@ async fn a_multi_platform_pair_where_only_arm64_changed() {
     assert_eq!(advisory_ids(arm64, "remaining"), ["ALPINE-TEST-0003"]);
     assert_eq!(arm64["advisories"]["fixed"][0]["severity"], "high");
     assert_eq!(report["summary"]["platforms_changed"], 1);
+    assert_eq!(report["platforms_added"], json!(["linux/s390x"]));
+    assert!(report.get("platforms_removed").is_none());
 
     // The same advisories as osv.dev ships them: one zip, read packed.
     let zip_path = env.dir.path().join("Alpine-all.zip");

@@ -1,12 +1,14 @@
 //! resolve stage, for pull request bodies: what the registry says about both sides of a
 //! move — the platforms of the old and new digests, and the source repository and
-//! revision the new (and old) image configs carry as OCI labels. Failures here never
+//! revision the new (and old) image configs carry as OCI labels, and the full image
+//! comparison of `crate::diff` (summary and per-platform details). Failures here never
 //! fail an update; they are shown as unknown. Network only through the registry client.
 
 use strata_core::reference::{Digest, Reference};
 use strata_core::update::BaseMove;
 
 use crate::registry::{ManifestKind, PlatformDigest, RegistryClient};
+use crate::state::State;
 
 /// `org.opencontainers.image.source`: where the image's source lives.
 pub const SOURCE_LABEL: &str = "org.opencontainers.image.source";
@@ -45,7 +47,7 @@ pub struct MoveDetails {
 
 /// Fetches everything the body shows for `mv` (platform lists and configs are read by
 /// digest, verified and cached by the client).
-pub async fn fetch(client: &RegistryClient, mv: &BaseMove) -> MoveDetails {
+pub async fn fetch(client: &RegistryClient, mv: &BaseMove, state: Option<&State>) -> MoveDetails {
     let base = &mv.base;
     let old = mv.from.first();
     let old_platforms = match old {
@@ -58,7 +60,7 @@ pub async fn fetch(client: &RegistryClient, mv: &BaseMove) -> MoveDetails {
         Some(digest) => labels(client, base, digest).await,
         None => Default::default(),
     };
-    let (summary, extra) = comparison(client, mv).await;
+    let (summary, extra) = comparison(client, mv, state).await;
     MoveDetails {
         old_platforms,
         new_platforms,
@@ -77,7 +79,11 @@ pub const COMPARISON_BUDGET: usize = 40_000;
 /// The image comparison of the move's old and new digests (`strata diff`): the summary
 /// for the top of the body, and the per-platform details as a section. A comparison
 /// that fails says so; it never fails the update.
-async fn comparison(client: &RegistryClient, mv: &BaseMove) -> (Option<String>, Vec<Section>) {
+async fn comparison(
+    client: &RegistryClient,
+    mv: &BaseMove,
+    state: Option<&State>,
+) -> (Option<String>, Vec<Section>) {
     let Some(old) = mv.from.first() else {
         return (None, Vec::new());
     };
@@ -87,7 +93,7 @@ async fn comparison(client: &RegistryClient, mv: &BaseMove) -> (Option<String>, 
     };
     let old_ref = mv.base.with_digest(old.clone());
     let new_ref = mv.base.with_digest(mv.to.clone());
-    match crate::diff::diff(client, &old_ref, &new_ref, &options, None).await {
+    match crate::diff::diff(client, &old_ref, &new_ref, &options, state).await {
         Ok(report) => {
             let md = strata_core::imagediff::markdown(&report, COMPARISON_BUDGET);
             let details = (!md.details.is_empty()).then(|| Section {

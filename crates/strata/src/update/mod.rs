@@ -373,7 +373,7 @@ impl Pipeline<'_> {
     /// What the registry says about both digests of a move, for pull requests only.
     async fn details(&self, mv: &BaseMove, proposing: bool) -> MoveDetails {
         match &self.client {
-            Some(client) if proposing => details::fetch(client, mv).await,
+            Some(client) if proposing => details::fetch(client, mv, Some(self.state)).await,
             _ => MoveDetails::default(),
         }
     }
