@@ -8,6 +8,7 @@ mod layers;
 mod markdown;
 mod report;
 mod table;
+mod text;
 
 pub use config::{ConfigChange, ConfigView, diff_config};
 pub use layers::{LayerDiff, LayerInfo, diff_layers};

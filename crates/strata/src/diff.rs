@@ -6,6 +6,8 @@
 //! [`Report`]. Never writes anything but the blob cache; prints nothing.
 
 pub mod advisories;
+mod compare;
+mod inventory;
 pub mod layer;
 pub mod refresh;
 pub mod why;
@@ -16,15 +18,13 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
 use serde::Deserialize;
-use strata_core::imagediff::{
-    self, ConfigView, Inventory, LayerInfo, PlatformReport, Report, Side, platform_name,
-};
-use strata_core::osv::{AdvisoryIndex, delta};
-use strata_core::overlay::{Files, Overlay};
-use strata_core::package::{self, OsRelease, Package, Problem};
+use strata_core::imagediff::{ConfigView, Report, Side, platform_name};
+use strata_core::osv::AdvisoryIndex;
 use strata_core::reference::{Digest, Reference};
 use tokio::sync::Semaphore;
 
+use self::compare::compare;
+use self::inventory::inventory;
 use self::layer::LayerRead;
 use self::why::{SideFacts, Sources};
 use crate::registry::{Manifest, ManifestKind, RegistryClient};
@@ -51,12 +51,12 @@ struct Resolved {
 }
 
 /// One platform of one side.
-struct PlatformImage {
-    name: String,
-    manifest: Manifest,
-    config: ConfigView,
-    config_bytes_labels: BTreeMap<String, String>,
-    layers: Vec<(Digest, u64)>,
+pub(crate) struct PlatformImage {
+    pub(crate) name: String,
+    pub(crate) manifest: Manifest,
+    pub(crate) config: ConfigView,
+    pub(crate) config_bytes_labels: BTreeMap<String, String>,
+    pub(crate) layers: Vec<(Digest, u64)>,
 }
 
 /// Compares `old` with `new`.
@@ -144,7 +144,6 @@ pub async fn diff(
             b,
             old_inv,
             new_inv,
-            &reads,
             advisories.as_ref(),
             &notes_all,
         ));
@@ -289,7 +288,7 @@ async fn platform_image(
     })
 }
 
-type Reads = HashMap<Digest, Result<Arc<LayerRead>, String>>;
+pub(crate) type Reads = HashMap<Digest, Result<Arc<LayerRead>, String>>;
 
 /// Fetches (into the blob store) and reads every unique layer of `images`, reads bounded
 /// by the cores, fetches by the client's per-registry limit.
@@ -361,190 +360,6 @@ async fn read_one(
     Err(format!("layer {digest} could not be read"))
 }
 
-/// One side's OS and packages, as its final filesystem has them.
-struct SideInventory {
-    release: Option<package::Release>,
-    os: Option<OsRelease>,
-    packages: Option<Vec<Package>>,
-    uncompressed: Vec<Option<u64>>,
-    partial: Vec<String>,
-}
-
-fn inventory(image: &PlatformImage, reads: &Reads) -> SideInventory {
-    let mut overlay = Overlay::new();
-    let mut partial = Vec::new();
-    let mut uncompressed = Vec::new();
-    let mut complete = true;
-    for (i, (digest, _)) in image.layers.iter().enumerate() {
-        match reads.get(digest) {
-            Some(Ok(read)) => {
-                uncompressed.push(Some(read.uncompressed));
-                for problem in &read.problems {
-                    partial.push(format!("layer {} ({}): {problem}", i + 1, short(digest)));
-                }
-                for (path, entry) in &read.entries {
-                    if let Err(err) = overlay.entry(path, entry.clone()) {
-                        partial.push(format!("layer {} ({}): {err}", i + 1, short(digest)));
-                    }
-                }
-            }
-            Some(Err(err)) => {
-                complete = false;
-                uncompressed.push(None);
-                partial.push(format!("layer {} could not be read: {err}", i + 1));
-            }
-            None => {
-                complete = false;
-                uncompressed.push(None);
-                partial.push(format!("layer {} ({}) was not read", i + 1, short(digest)));
-            }
-        }
-        overlay.end_layer();
-    }
-    let files = overlay.finish();
-    partial.extend(files.problems.iter().cloned());
-    let os = files
-        .os_release
-        .as_deref()
-        .and_then(|b| OsRelease::parse(&String::from_utf8_lossy(b)));
-    let release = os.as_ref().and_then(OsRelease::release);
-    // Without every layer, "these are the packages" would be a guess: none rather than
-    // a wrong answer.
-    let packages = complete.then(|| {
-        let (packages, problems) = packages_of(&files);
-        partial.extend(problems.iter().map(|p| match p.line {
-            Some(line) => format!("{}:{line}: {}", p.file, p.message),
-            None => format!("{}: {}", p.file, p.message),
-        }));
-        packages
-    });
-    SideInventory {
-        release,
-        os,
-        packages,
-        uncompressed,
-        partial,
-    }
-}
-
-fn packages_of(files: &Files) -> (Vec<Package>, Vec<Problem>) {
-    let mut packages = Vec::new();
-    let mut problems = Vec::new();
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    if let Some(status) = &files.dpkg_status {
-        let parsed = package::parse_dpkg_status(&text(status), strata_core::overlay::DPKG_STATUS);
-        packages.extend(parsed.packages);
-        problems.extend(parsed.problems);
-    }
-    for (path, bytes) in &files.dpkg_status_d {
-        let parsed = package::parse_status_d(&text(bytes), path);
-        packages.extend(parsed.packages);
-        problems.extend(parsed.problems);
-    }
-    if let Some(installed) = &files.apk_installed {
-        let parsed =
-            package::parse_apk_installed(&text(installed), strata_core::overlay::APK_INSTALLED[0]);
-        packages.extend(parsed.packages);
-        problems.extend(parsed.problems);
-    }
-    // A problem list of a 10,000-line garbage file stays readable.
-    problems.truncate(50);
-    (packages, problems)
-}
-
-fn compare(
-    a: &PlatformImage,
-    b: &PlatformImage,
-    old: SideInventory,
-    new: SideInventory,
-    _reads: &Reads,
-    advisories: Option<&AdvisoryIndex>,
-    notes_all: &[String],
-) -> PlatformReport {
-    let infos = |image: &PlatformImage, uncompressed: &[Option<u64>]| -> Vec<LayerInfo> {
-        image
-            .layers
-            .iter()
-            .enumerate()
-            .map(|(i, (digest, size))| LayerInfo {
-                digest: digest.to_string(),
-                diff_id: image.config.diff_ids.get(i).cloned(),
-                size: *size,
-                uncompressed: uncompressed.get(i).copied().flatten(),
-            })
-            .collect()
-    };
-    let layers = imagediff::diff_layers(&infos(a, &old.uncompressed), &infos(b, &new.uncompressed));
-    let mut notes: Vec<String> = notes_all.to_vec();
-    let mut partial = Vec::new();
-    partial.extend(old.partial.iter().map(|p| format!("old: {p}")));
-    partial.extend(new.partial.iter().map(|p| format!("new: {p}")));
-    let packages = match (&old.packages, &new.packages) {
-        (Some(x), Some(y)) => Some(package::diff(x, y)),
-        _ => {
-            notes.push("packages not compared: a layer could not be read".to_owned());
-            None
-        }
-    };
-    if old.os.is_none() && new.os.is_none() {
-        notes.push("no os-release in either image".to_owned());
-    }
-    let advisory_delta = match (
-        advisories,
-        &old.release,
-        &new.release,
-        &old.packages,
-        &new.packages,
-    ) {
-        (Some(index), Some(r1), Some(r2), Some(p1), Some(p2)) => {
-            let (f1, f2) = (index.matches(r1, p1), index.matches(r2, p2));
-            let mut d = delta(&f1, &f2);
-            // A fixed advisory's source still has a version in the new image (the fix),
-            // an introduced one's had one in the old image: show both sides.
-            let version = |packages: &[Package], source: &str| {
-                packages
-                    .iter()
-                    .find(|p| p.source == source)
-                    .map(|p| p.source_version.clone())
-            };
-            for e in &mut d.fixed {
-                e.new_version = version(p2, &e.source);
-            }
-            for e in &mut d.introduced {
-                e.old_version = version(p1, &e.source);
-            }
-            Some((d, f1.len(), f2.len()))
-        }
-        (Some(_), _, _, _, _) => {
-            notes.push(
-                "advisories not matched: no OS release strata can match, or packages unknown"
-                    .to_owned(),
-            );
-            None
-        }
-        _ => None,
-    };
-    let inventory = |side: &SideInventory, count: Option<usize>| Inventory {
-        os: side.os.clone(),
-        ecosystem: side.release.as_ref().map(|r| r.ecosystem.clone()),
-        packages: side.packages.as_ref().map_or(0, Vec::len),
-        advisories: count,
-    };
-    PlatformReport {
-        platform: a.name.clone(),
-        old_digest: a.manifest.digest.to_string(),
-        new_digest: b.manifest.digest.to_string(),
-        config: imagediff::diff_config(&a.config, &b.config),
-        layers,
-        old: Some(inventory(&old, advisory_delta.as_ref().map(|d| d.1))),
-        new: Some(inventory(&new, advisory_delta.as_ref().map(|d| d.2))),
-        packages,
-        advisories: advisory_delta.map(|d| d.0),
-        notes,
-        partial,
-    }
-}
-
 #[derive(Deserialize)]
 struct Annotated {
     #[serde(default)]
@@ -557,6 +372,6 @@ fn annotations(manifest: &Manifest) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-fn short(digest: &Digest) -> String {
+pub(crate) fn short(digest: &Digest) -> String {
     digest.as_str().chars().take(19).collect()
 }

@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::markdown::{short, signed_size, size};
 use super::report::{Cause, Report};
+use super::text::{short, signed_size, size};
 use crate::package::{ChangeKind, Package};
 
 /// Renders the whole report (nothing is cut).
