@@ -5,7 +5,7 @@
 //! maintainers' source changed (OCI `source` / `revision` / `version` labels, with a
 //! compare link for GitHub, GitLab and Gitea URLs); for Docker Official Images, the
 //! `library/<name>` entry whose `GitCommit` changed, with the official-images commit
-//! that changed it (found with `git log -S` in a checkout). Reads the registry, the
+//! that changed it (from the history index, else `git log -S` in a checkout). Reads the registry, the
 //! state database and the checkout; a failure only means one cause fewer.
 
 use std::collections::BTreeMap;
@@ -274,10 +274,22 @@ fn library(old: &SideFacts, new: &SideFacts, dir: Option<&Path>) -> Option<Cause
     })
 }
 
-/// The oldest mainline commit of an official-images checkout that added `git_commit`
-/// to `library/<name>` (`git log -S`), with its committer date.
+/// The official-images commit that first named `git_commit` in `library/<name>`, with
+/// its date: from the history index `strata official-images index` writes
+/// (`removed-tags.json` beside `library/`), else from a git checkout, the oldest
+/// mainline commit that added it (`git log -S`).
 fn introduced_by(dir: &Path, name: &str, git_commit: &str) -> Option<(String, String)> {
-    if !dir.join(".git").exists() || !safe_revision(git_commit) {
+    if !safe_revision(git_commit) {
+        return None;
+    }
+    let index = dir.join(crate::official_images::HISTORY_FILE);
+    if index.is_file()
+        && let Ok(history) = crate::official_images::read_history(&index)
+        && let Some(seen) = history.git_commit_seen(name, git_commit)
+    {
+        return Some((seen.commit.clone(), seen.date.to_string()));
+    }
+    if !dir.join(".git").exists() {
         return None;
     }
     let output = Command::new("git")
