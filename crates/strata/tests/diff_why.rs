@@ -161,6 +161,41 @@ async fn the_official_images_entry_that_changed_and_the_commit_that_changed_it()
     assert_eq!(library["commit"], changed_by);
     assert_eq!(library["tags"][3], "3.12-slim");
 
+    // Without the git checkout: the history index `strata official-images index` writes,
+    // beside a copy of `library/`.
+    let copy = env.dir.path().join("official-images-copy");
+    std::fs::create_dir_all(copy.join("library")).unwrap();
+    std::fs::copy(checkout.join("library/python"), copy.join("library/python")).unwrap();
+    let index = copy.join("removed-tags.json");
+    let built = env
+        .strata(&[
+            "official-images",
+            "index",
+            checkout.to_str().unwrap(),
+            "-o",
+            index.to_str().unwrap(),
+        ])
+        .await;
+    assert_eq!(built.code, 0, "{}", built.stderr);
+    let copy_args = [
+        "--registry-mirror",
+        &mirror,
+        "--official-images",
+        copy.to_str().unwrap(),
+    ];
+    let from_index = env
+        .diff("python:3.12-slim-old", "python:3.12-slim", &copy_args)
+        .await
+        .json();
+    let library = from_index["why"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "library")
+        .unwrap();
+    assert_eq!(library["commit"], changed_by[..12]);
+    assert_eq!(library["new_commit"], new_commit);
+
     // The same GitCommit on both sides: a rebuild of the same source.
     let rebuilt = env
         .diff("python:3.12-slim", "python:3.12-slim-rebuilt", &args)

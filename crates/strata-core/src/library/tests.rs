@@ -360,9 +360,21 @@ fn the_history_records_where_each_git_commit_first_appeared() {
     let (a, b, c) = ("a".repeat(40), "b".repeat(40), "c".repeat(40));
     let mut timeline = Timeline::new();
     let day = |d: &str| Timestamp::parse(d).unwrap();
-    timeline.observe("1111111111111111", day("2024-01-01T00:00:00Z"), Snapshot::Text(&file(&a, &a)));
-    timeline.observe("2222222222222222", day("2024-02-01T00:00:00Z"), Snapshot::Text(&file(&b, &c)));
-    timeline.observe("3333333333333333", day("2024-03-01T00:00:00Z"), Snapshot::Text(&file(&b, &b)));
+    timeline.observe(
+        "1111111111111111",
+        day("2024-01-01T00:00:00Z"),
+        Snapshot::Text(&file(&a, &a)),
+    );
+    timeline.observe(
+        "2222222222222222",
+        day("2024-02-01T00:00:00Z"),
+        Snapshot::Text(&file(&b, &c)),
+    );
+    timeline.observe(
+        "3333333333333333",
+        day("2024-03-01T00:00:00Z"),
+        Snapshot::Text(&file(&b, &b)),
+    );
     let image = timeline.finish();
     let seen: Vec<(&str, &str)> = image
         .git_commits
@@ -371,7 +383,11 @@ fn the_history_records_where_each_git_commit_first_appeared() {
         .collect();
     assert_eq!(
         seen,
-        [("aaaaaaaaaaaa", "111111111111"), ("bbbbbbbbbbbb", "222222222222"), ("cccccccccccc", "222222222222")]
+        [
+            ("aaaaaaaaaaaa", "111111111111"),
+            ("bbbbbbbbbbbb", "222222222222"),
+            ("cccccccccccc", "222222222222")
+        ]
     );
     // Through the index, with full or abbreviated commits; round-tripped through JSON.
     let mut images = std::collections::BTreeMap::new();
@@ -384,7 +400,12 @@ fn the_history_records_where_each_git_commit_first_appeared() {
     };
     let json = serde_json::to_string(&History::new(HistoryFile::describe(source, images))).unwrap();
     let history: History = serde_json::from_str(&json).unwrap();
-    assert_eq!(history.git_commit_seen("python", &b).map(|s| s.commit.as_str()), Some("222222222222"));
+    assert_eq!(
+        history
+            .git_commit_seen("python", &b)
+            .map(|s| s.commit.as_str()),
+        Some("222222222222")
+    );
     assert!(history.git_commit_seen("python", "dddddddddddd").is_none());
     assert!(history.git_commit_seen("python", "abc").is_none());
 }

@@ -230,7 +230,10 @@ impl Timeline {
                 .filter(|(key, _)| key.ends_with("-GitCommit"))
                 .map(|(_, value)| value);
             for git_commit in std::iter::once(&entry.git_commit).chain(per_arch) {
-                let Some(key) = git_commit.get(..12).filter(|k| k.bytes().all(|b| b.is_ascii_hexdigit())) else {
+                let Some(key) = git_commit
+                    .get(..12)
+                    .filter(|k| k.bytes().all(|b| b.is_ascii_hexdigit()))
+                else {
                     continue;
                 };
                 self.git_commits
