@@ -45,7 +45,11 @@ pub(super) fn chain(out: &mut String, report: &Report) {
             let _ = write!(out, "`{}` moved{fixes}", escape(image));
         }
     }
-    let _ = writeln!(out, " → `{}`\n", escape(&report.new.reference));
+    let _ = writeln!(
+        out,
+        " → `{}`\n",
+        escape(&short_reference(&report.new.reference))
+    );
 }
 
 pub(super) fn why(out: &mut String, causes: &[Cause]) {
@@ -154,4 +158,12 @@ pub(super) fn why(out: &mut String, causes: &[Cause]) {
         out.push('\n');
     }
     out.push('\n');
+}
+
+/// `name@sha256:0123456789ab` for a reference with a full digest.
+fn short_reference(reference: &str) -> String {
+    match reference.split_once('@') {
+        Some((name, digest)) => format!("{name}@{}", short(digest)),
+        None => reference.to_owned(),
+    }
 }
