@@ -12,7 +12,7 @@ mod text;
 
 pub use config::{ConfigChange, ConfigView, diff_config};
 pub use layers::{LayerDiff, LayerInfo, diff_layers};
-pub use markdown::{Markdown, markdown};
+pub use markdown::{Markdown, markdown, markdown_for_pull_request};
 pub use report::{Cause, Inventory, PlatformReport, Report, Side, Summary, platform_name};
 pub use table::table;
 

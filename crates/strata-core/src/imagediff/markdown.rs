@@ -31,8 +31,18 @@ pub struct Markdown {
 
 /// Renders `report` within `budget` characters (summary and details together).
 pub fn markdown(report: &Report, budget: usize) -> Markdown {
+    render(report, budget, None)
+}
+
+/// [`markdown`] for a pull request body: the chain of moved bases ends with "this pull
+/// request" rather than the new image's name.
+pub fn markdown_for_pull_request(report: &Report, budget: usize) -> Markdown {
+    render(report, budget, Some("this pull request"))
+}
+
+fn render(report: &Report, budget: usize, chain_end: Option<&str>) -> Markdown {
     let mut summary = String::new();
-    chain(&mut summary, report);
+    chain(&mut summary, report, chain_end);
     why(&mut summary, &report.why);
     overview(&mut summary, report);
     let mut details = String::new();

@@ -95,7 +95,7 @@ async fn comparison(
     let new_ref = mv.base.with_digest(mv.to.clone());
     match crate::diff::diff(client, &old_ref, &new_ref, &options, state).await {
         Ok(report) => {
-            let md = strata_core::imagediff::markdown(&report, COMPARISON_BUDGET);
+            let md = strata_core::imagediff::markdown_for_pull_request(&report, COMPARISON_BUDGET);
             let details = (!md.details.is_empty()).then(|| Section {
                 title: "Details per platform".to_owned(),
                 markdown: md.details,

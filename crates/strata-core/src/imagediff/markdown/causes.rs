@@ -8,7 +8,7 @@ use crate::imagediff::text::{escape, short};
 
 /// For an image rebuilt on a moved base: the cascade that led here, deepest first,
 /// with the advisories the update fixes.
-pub(super) fn chain(out: &mut String, report: &Report) {
+pub(super) fn chain(out: &mut String, report: &Report, end: Option<&str>) {
     let Some(Cause::Base { image, below, .. }) =
         report.why.iter().find(|c| matches!(c, Cause::Base { .. }))
     else {

@@ -103,3 +103,25 @@ fn text_from_images_cannot_break_the_markdown() {
     assert!(!md.details.contains("<script>"));
     assert_eq!(escape("a`b*c_[d](e)\nf"), "a'b\\*c\\_\\[d\\](e) f");
 }
+
+#[test]
+fn the_chain_of_a_rebuilt_image_ends_with_the_pull_request() {
+    let mut r = report(vec![platform("linux/amd64", 1)]);
+    r.why.push(crate::imagediff::Cause::Base {
+        image: "python:3.12-slim".into(),
+        old_digest: None,
+        new_digest: None,
+        moved_at: None,
+        evidence: "annotations".into(),
+        below: vec!["debian:bookworm-slim".into()],
+    });
+    let pr = markdown_for_pull_request(&r, usize::MAX);
+    assert!(
+        pr.summary.starts_with(
+            "**Chain:** `debian:bookworm-slim` moved → `python:3.12-slim` rebuilt → this pull request\n"
+        ),
+        "{}",
+        pr.summary
+    );
+    assert!(markdown(&r, usize::MAX).summary.contains("rebuilt → `a:2`"));
+}
