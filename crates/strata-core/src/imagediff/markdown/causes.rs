@@ -45,11 +45,15 @@ pub(super) fn chain(out: &mut String, report: &Report, end: Option<&str>) {
             let _ = write!(out, "`{}` moved{fixes}", escape(image));
         }
     }
-    let _ = writeln!(
-        out,
-        " → `{}`\n",
-        escape(&short_reference(&report.new.reference))
-    );
+    match end {
+        Some(end) => {
+            let _ = writeln!(out, " → {end}\n");
+        }
+        None => {
+            let reference = short_reference(&report.new.reference);
+            let _ = writeln!(out, " → `{}`\n", escape(&reference));
+        }
+    }
 }
 
 pub(super) fn why(out: &mut String, causes: &[Cause]) {
