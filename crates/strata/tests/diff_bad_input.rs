@@ -260,3 +260,32 @@ async fn timed(env: &Env, old: Image, new: Image) -> (diff_support::Run, Option<
     };
     (run, peak)
 }
+
+/// Images without a dpkg or apk database (scratch-based, or another package manager):
+/// the packages are "not compared", never "no package changed".
+#[tokio::test]
+async fn images_without_a_package_database_are_not_called_unchanged() {
+    let env = Env::start().await;
+    let run = diff(&env, Image::new("static-a"), Image::new("static-b")).await;
+    let report = run.json();
+    let p = platform(&report, "linux/amd64");
+    assert!(p["packages"].is_null(), "{p:#}");
+    assert!(
+        p["notes"]
+            .to_string()
+            .contains("neither image has a dpkg or apk database"),
+        "{p:#}"
+    );
+    let table = env
+        .strata(&[
+            "diff",
+            &env.name("bad/img", "old"),
+            &env.name("bad/img", "new"),
+        ])
+        .await;
+    assert!(
+        table.stdout.contains("packages    not compared"),
+        "{}",
+        table.stdout
+    );
+}

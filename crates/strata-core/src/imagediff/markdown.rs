@@ -96,13 +96,17 @@ fn overview(out: &mut String, report: &Report) {
             s.advisories_remaining
         ));
     }
-    parts.push(format!(
-        "{} upgraded, {} downgraded, {} added, {} removed",
-        count(s.packages_upgraded, "package", "packages"),
-        s.packages_downgraded,
-        s.packages_added,
-        s.packages_removed
-    ));
+    if report.platforms.iter().any(|p| p.packages.is_some()) {
+        parts.push(format!(
+            "{} upgraded, {} downgraded, {} added, {} removed",
+            count(s.packages_upgraded, "package", "packages"),
+            s.packages_downgraded,
+            s.packages_added,
+            s.packages_removed
+        ));
+    } else {
+        parts.push("packages not compared".to_owned());
+    }
     parts.push(format!("size {}", signed_size(i128::from(s.size_delta))));
     out.push_str(&parts.join("; "));
     out.push_str(".\n\n");

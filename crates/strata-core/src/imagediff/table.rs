@@ -47,11 +47,15 @@ fn render(report: &Report) -> String {
         }
         None => out.push_str("  advisories  not matched (no advisory source configured)\n"),
     }
-    let _ = writeln!(
-        out,
-        "  packages    {} upgraded, {} downgraded, {} added, {} removed",
-        s.packages_upgraded, s.packages_downgraded, s.packages_added, s.packages_removed
-    );
+    if report.platforms.iter().any(|p| p.packages.is_some()) {
+        let _ = writeln!(
+            out,
+            "  packages    {} upgraded, {} downgraded, {} added, {} removed",
+            s.packages_upgraded, s.packages_downgraded, s.packages_added, s.packages_removed
+        );
+    } else {
+        out.push_str("  packages    not compared (see the notes below)\n");
+    }
     let _ = writeln!(
         out,
         "  size        {}",

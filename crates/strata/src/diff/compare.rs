@@ -35,6 +35,15 @@ pub(crate) fn compare(
     partial.extend(old.partial.iter().map(|p| format!("old: {p}")));
     partial.extend(new.partial.iter().map(|p| format!("new: {p}")));
     let packages = match (&old.packages, &new.packages) {
+        // No database on either side is not "no package changed": say so instead.
+        (Some(_), Some(_)) if !old.has_database && !new.has_database => {
+            notes.push(
+                "packages not compared: neither image has a dpkg or apk database \
+                 (other package managers are not read)"
+                    .to_owned(),
+            );
+            None
+        }
         (Some(x), Some(y)) => Some(package::diff(x, y)),
         _ => {
             notes.push("packages not compared: a layer could not be read".to_owned());

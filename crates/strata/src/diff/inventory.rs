@@ -15,6 +15,8 @@ pub(crate) struct SideInventory {
     pub(crate) packages: Option<Vec<Package>>,
     pub(crate) uncompressed: Vec<Option<u64>>,
     pub(crate) partial: Vec<String>,
+    /// Whether the final filesystem has a dpkg or apk database at all.
+    pub(crate) has_database: bool,
 }
 
 pub(crate) fn inventory(image: &PlatformImage, reads: &Reads) -> SideInventory {
@@ -57,6 +59,9 @@ pub(crate) fn inventory(image: &PlatformImage, reads: &Reads) -> SideInventory {
     let release = os.as_ref().and_then(OsRelease::release);
     // Without every layer, "these are the packages" would be a guess: none rather than
     // a wrong answer.
+    let has_database = files.dpkg_status.is_some()
+        || !files.dpkg_status_d.is_empty()
+        || files.apk_installed.is_some();
     let packages = complete.then(|| {
         let (packages, problems) = packages_of(&files);
         partial.extend(problems.iter().map(|p| match p.line {
@@ -71,6 +76,7 @@ pub(crate) fn inventory(image: &PlatformImage, reads: &Reads) -> SideInventory {
         packages,
         uncompressed,
         partial,
+        has_database,
     }
 }
 
