@@ -49,7 +49,6 @@ impl RegistryClient {
             });
         }
         let repository = reference.path();
-        let target = format!("{repository}@{digest}");
         let mut attempt = 0u32;
         loop {
             match self
@@ -63,10 +62,11 @@ impl RegistryClient {
                         fetched: true,
                     });
                 }
-                Err(Retry::Again(message)) if attempt < self.inner.config.max_retries => {
+                // A dropped connection or a 5xx: the whole blob again (the store never
+                // keeps a partial one), within the retry budget.
+                Err(Retry::Again(_)) if attempt < self.inner.config.max_retries => {
                     tokio::time::sleep(backoff(attempt, self.inner.config.retry_base)).await;
                     attempt += 1;
-                    let _ = message;
                 }
                 Err(Retry::Again(message)) => {
                     return Err(RegistryError::Transport {
@@ -75,10 +75,7 @@ impl RegistryClient {
                         message: format!("{message} (after {} attempts)", attempt + 1),
                     });
                 }
-                Err(Retry::Fail(err)) => {
-                    let _ = &target;
-                    return Err(err);
-                }
+                Err(Retry::Fail(err)) => return Err(err),
             }
         }
     }
