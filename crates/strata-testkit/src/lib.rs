@@ -72,6 +72,7 @@ pub mod hierarchy;
 mod image;
 mod index;
 mod jwt;
+pub mod packages;
 mod proxy;
 mod registry;
 mod seed;
