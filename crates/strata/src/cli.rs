@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod adopt;
+pub use adopt::*;
+
 /// Keep container images on fresh, pinned base images.
 #[derive(Debug, Parser)]
 #[command(name = "strata", version, about, long_about = None)]
@@ -36,6 +39,15 @@ pub enum Command {
     /// Rebuild every managed image below IMAGE, level by level, each once its base's new
     /// image is published (resumes an interrupted cascade for the same digest).
     Cascade(CascadeArgs),
+    /// Write a commented strata.toml for a repository or a folder of repositories, from
+    /// what their CI files, Dockerfiles and compose files say they build.
+    Init(InitArgs),
+    /// Check strata.toml (errors with line and column), or print its JSON Schema.
+    Config(ConfigArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Write the manual pages, generated from the same definitions as --help.
+    Man(ManArgs),
 }
 
 /// Output formats shared by the verbs.

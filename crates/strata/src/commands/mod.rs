@@ -2,10 +2,14 @@
 
 mod cascade;
 mod check;
+mod completions;
 mod graph;
+mod init;
+mod man;
 mod official_images;
 mod pin;
 mod scan;
+mod strata_toml;
 mod update;
 
 use std::io::{self, Write};
@@ -38,6 +42,10 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Check(args) => check::run(&args),
         Command::Graph(args) => graph::run(&args),
         Command::Cascade(args) => cascade::run(&args),
+        Command::Init(args) => init::run(&args),
+        Command::Config(args) => strata_toml::run(&args),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => man::run(&args),
     }
 }
 
