@@ -137,3 +137,35 @@ fn manual_pages_for_strata_and_every_verb() {
             .contains(".TH strata 1")
     );
 }
+
+/// `scripts/install --binary`: completions where bash-completion, zsh and fish look for
+/// them, and the manual pages, under the user's XDG directories.
+#[test]
+fn the_install_script_puts_completions_and_pages_in_place() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let home = tempfile::tempdir().unwrap();
+    let run = Command::new("bash")
+        .arg(root.join("scripts/install"))
+        .args(["--binary", env!("CARGO_BIN_EXE_strata")])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let data = home.path().join(".local/share");
+    for file in [
+        data.join("bash-completion/completions/strata"),
+        data.join("zsh/site-functions/_strata"),
+        home.path().join(".config/fish/completions/strata.fish"),
+        data.join("man/man1/strata.1"),
+        data.join("man/man1/strata-init.1"),
+    ] {
+        assert!(file.is_file(), "{}", file.display());
+    }
+}
