@@ -40,7 +40,8 @@ pub(crate) enum Event {
 #[derive(Debug, Default)]
 pub(crate) struct Read {
     pub(crate) events: Vec<Event>,
-    /// The first command that may build in a way not read (line, command).
+    /// The last command that may build in a way not read (line, command): the job's own
+    /// script comes after its setup.
     pub(crate) opaque: Option<(usize, String)>,
 }
 
@@ -72,7 +73,7 @@ pub(crate) fn read(text: &str, env: &mut Env, cwd: &mut String, first_line: usiz
                 out.events.push(Event::Push { image, all_tags });
             }
             None => {
-                if out.opaque.is_none() && opaque(&command.words) {
+                if opaque(&command.words) {
                     let shown: Vec<String> = command.words.iter().map(Text::display).collect();
                     out.opaque = Some((at, shown.join(" ").chars().take(100).collect()));
                 }
@@ -91,10 +92,14 @@ fn opaque(words: &[Text]) -> bool {
         || first.ends_with(".sh")
         || first.starts_with("./")
         || program == "curl";
-    let about_images = words.iter().any(|w| {
-        w.display()
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|part| IMAGE_WORDS.contains(&part.to_ascii_lowercase().as_str()))
+    // The program and its operands (`make push-images`, `./build-images.sh`,
+    // `bash -c "python3 buildall.py"`), not option values (`--image x`).
+    let about_images = words.iter().enumerate().any(|(i, w)| {
+        let shown = w.display().to_ascii_lowercase();
+        let after_option = i > 0 && words[i - 1].display().starts_with("--");
+        !shown.starts_with('-')
+            && !after_option
+            && IMAGE_WORDS.iter().any(|word| shown.contains(word))
     });
     has("bake")
         || ((has("compose") || program == "docker-compose") && (has("build") || has("push")))
