@@ -78,7 +78,7 @@ fn the_schema_accepts_what_the_loader_accepts() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 9, "the documentation's strata.toml examples");
+    assert_eq!(checked, 10, "the documentation's strata.toml examples");
     for bad in [
         "[registry]\ninsecur = []\n",
         "[[workspace.image]]\nname = \"a:1\"\nbuild-args = { A = \"1\" }\n",
