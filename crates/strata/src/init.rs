@@ -124,6 +124,7 @@ pub fn propose(paths: &[PathBuf], config_dir: &Path) -> Result<Proposal> {
                 .map(|o| o.path.clone()),
             default_branch: f.repository.default_branch.clone(),
             declared: declared.get(&f.name).cloned().unwrap_or_default(),
+            project: f.origin.as_ref().map(|o| o.path.clone()),
         };
         let mut chosen = choose::choose(&place, &known, &referenced);
         for question in &reading.questions {

@@ -307,7 +307,8 @@ fn an_existing_file_is_replaced_only_with_force() {
     assert!(
         printed.contains(
             "# ? .github/workflows/ci.yml:5 (b) docker build pushes registry.example.com/team/repo \
-             with tags that change every run (${{ github.sha }});"
+             with tags that change every run (${{ github.sha }}); no image here is built on one of them: \
+             add a [[workspace.image]] with repository = \"repo\", dockerfile = \"Dockerfile\" and the tag"
         ),
         "{printed}"
     );
@@ -376,4 +377,33 @@ fn output_elsewhere_gets_relative_paths() {
         text.contains("declare registry.example.com/team/one:1"),
         "{text}"
     );
+}
+
+/// `$CI_REGISTRY_IMAGE` (GitLab's "Predefined CI/CD variables": `<registry>/<project
+/// path>`) is known for a project on gitlab.com, and a question elsewhere.
+#[test]
+fn the_gitlab_registry_image_is_known_only_on_gitlab_com() {
+    let pipeline = "build:\n  script:\n    - docker build -t $CI_REGISTRY_IMAGE:latest .\n    - docker push $CI_REGISTRY_IMAGE:latest\n";
+    for (origin, want) in [
+        (
+            "https://gitlab.com/Acme/Svc.git",
+            "name = \"registry.gitlab.com/acme/svc:latest\"",
+        ),
+        (
+            "https://git.example.com/acme/svc.git",
+            "# ? .gitlab-ci.yml:3 (build) docker build pushes $CI_REGISTRY_IMAGE, a name only known when CI runs \
+             ($CI_REGISTRY_IMAGE is <your GitLab's registry host>/acme/svc): add a [[workspace.image]] with \
+             repository = \"svc\", dockerfile = \"Dockerfile\" and the image's name",
+        ),
+    ] {
+        let temp = tempfile::tempdir().unwrap();
+        let home = temp.path().join("home");
+        let repo = temp.path().join("svc");
+        write(&repo, "Dockerfile", "FROM debian:bookworm\n");
+        write(&repo, ".gitlab-ci.yml", pipeline);
+        git_repository(&repo, origin);
+        let run = strata(temp.path(), &home, &["init", "--dry-run", "svc"]);
+        let printed = String::from_utf8(run.stdout).unwrap();
+        assert!(printed.contains(want), "{origin}:\n{printed}");
+    }
 }

@@ -71,6 +71,8 @@ pub struct Place {
     pub default_branch: String,
     /// Images its Dockerfile comments or compose files already declare.
     pub declared: BTreeSet<ImageRef>,
+    /// Its project path on its forge (`group/app`), when `origin` names one.
+    pub project: Option<String>,
 }
 
 /// Picks the entries of one repository's builds. `referenced`: every image the
@@ -88,7 +90,7 @@ pub fn choose(place: &Place, builds: &[Known<'_>], referenced: &BTreeSet<ImageRe
         }
         let names = names(build, referenced);
         if names.is_empty() {
-            out.questions.push(no_fixed_tag(build, &origin));
+            out.questions.push(no_fixed_tag(build, &origin, place));
             continue;
         }
         let (dockerfile, mut questions) = match build.dockerfile.value() {
@@ -374,7 +376,7 @@ fn tag_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
 }
 
-fn no_fixed_tag(build: &Build, origin: &str) -> String {
+fn no_fixed_tag(build: &Build, origin: &str, place: &Place) -> String {
     let mut tags: Vec<String> = Vec::new();
     for tag in &build.tags {
         let shown = tag
@@ -398,9 +400,32 @@ fn no_fixed_tag(build: &Build, origin: &str) -> String {
     if tags.is_empty() {
         return format!("{origin} pushes an image whose name is not written in the file");
     }
+    let entry = format!(
+        "[[workspace.image]] with repository = \"{}\", dockerfile = \"{}\"",
+        place.name,
+        build.dockerfile.display()
+    );
+    let unknown_names: Vec<&String> = names.iter().filter(|n| n.contains('$')).collect();
+    if !unknown_names.is_empty() {
+        let registry = if names.iter().any(|n| n.contains("CI_REGISTRY")) {
+            match &place.project {
+                Some(path) => format!(
+                    " ($CI_REGISTRY_IMAGE is <your GitLab's registry host>/{})",
+                    path.to_ascii_lowercase()
+                ),
+                None => " ($CI_REGISTRY_IMAGE is <registry host>/<project path>)".to_owned(),
+            }
+        } else {
+            String::new()
+        };
+        return format!(
+            "{origin} pushes {}, a name only known when CI runs{registry}: add a {entry} and the image's name",
+            names.join(", ")
+        );
+    }
     format!(
-        "{origin} pushes {} with tags that change every run ({}); no image here is built on one of them. \
-         Add a [[workspace.image]] with the tag your images use",
+        "{origin} pushes {} with tags that change every run ({}); no image here is built on one of them: \
+         add a {entry} and the tag your images use",
         names.join(", "),
         tags.join(", ")
     )
