@@ -210,8 +210,12 @@ fn option(args: &[Text], i: usize) -> Option<(String, Option<Text>, usize)> {
         return Some((name, inline, 1));
     }
     // `-tname:1`: a short option with its value attached.
-    if !name.starts_with("--") && name.len() > 2 && VALUED.contains(&&name[..2]) {
-        return Some((name[..2].to_owned(), Some(Text::known(&name[2..])), 1));
+    if let (false, Some(short), Some(value)) =
+        (name.starts_with("--"), name.get(..2), name.get(2..))
+        && !value.is_empty()
+        && VALUED.contains(&short)
+    {
+        return Some((short.to_owned(), Some(Text::known(value)), 1));
     }
     if VALUED.contains(&name.as_str()) {
         return Some((name, args.get(i + 1).cloned(), 2));

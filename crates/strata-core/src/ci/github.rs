@@ -4,7 +4,7 @@
 //! scheduled run on it, a pushed git tag), job by job and matrix combination by
 //! combination, following local reusable workflows (`uses: ./.github/workflows/x.yml`)
 //! and local composite actions (`uses: ./path`), and reads the steps that build: see
-//! [`steps`]. A job or step whose `if:` is false for a run is skipped for it.
+//! `steps`. A job or step whose `if:` is false for a run is skipped for it.
 //!
 //! Contexts are GitHub's "Contexts" reference as far as files tell them: `github`
 //! (`repository`, `repository_owner`, `ref`, `ref_name`, `ref_type`, `event_name`,
@@ -13,6 +13,7 @@
 //! `workflow_call` defaults, a caller's `with:`), `steps.<id>.outputs` of
 //! docker/metadata-action; `secrets`, `vars`, `needs`, `runner` are unknown.
 
+mod actions;
 mod events;
 mod steps;
 

@@ -1,3 +1,4 @@
+use super::expand::{basename, dirname};
 use super::*;
 
 fn words(script: &str, env: &mut Env) -> Vec<Vec<String>> {
@@ -117,6 +118,9 @@ fn pattern_removal_and_path_utilities() {
         ]]
     );
     assert_eq!(basename("/a/b/", None), "b");
+    // An operator that starts with a wide character is unknown, not a panic.
+    let out = commands("X=1\necho ${Xé} ${X:é}", &mut Env::new());
+    assert_eq!(out[0].words.len(), 3);
     assert_eq!(basename("/", None), "/");
     assert_eq!(dirname("a"), ".");
     assert_eq!(dirname("/a"), "/");
