@@ -1,19 +1,27 @@
 //! act stage, for reading: how scan results are shown. The JSON shapes here are the
 //! documented, stable schema (docs/json.md); the table is for people.
 
-use std::io::{self, Write};
+use std::io::{self, BufWriter, StdoutLock, Write};
 
+use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 use strata_core::occurrence::{Occurrence, Role, Skip};
 
 use crate::scan::FileScan;
 
-/// `strata scan --format json`.
-#[derive(Debug, Serialize)]
+/// Standard output for a whole run, behind one buffer: a report of thousands of lines
+/// costs a few dozen `write` calls instead of one per line (a locked `Stdout` flushes at
+/// every newline). The caller flushes it when the verb ends, also on error.
+pub fn stdout() -> BufWriter<StdoutLock<'static>> {
+    BufWriter::with_capacity(64 * 1024, io::stdout().lock())
+}
+
+/// `strata scan --format json`: `{"occurrences": [...], "skips": [...], "errors": [...]}`,
+/// serialized straight from the scan results, one item at a time, so the document is
+/// never held in memory a second time.
+#[derive(Debug, Clone, Copy)]
 pub struct ScanJson<'a> {
-    pub occurrences: Vec<OccurrenceJson<'a>>,
-    pub skips: Vec<SkipJson<'a>>,
-    pub errors: Vec<ErrorJson<'a>>,
+    results: &'a [FileScan],
 }
 
 #[derive(Debug, Serialize)]
@@ -83,31 +91,57 @@ pub fn skip_json<'a>(file: &'a str, skip: &'a Skip) -> SkipJson<'a> {
     }
 }
 
-/// Builds the JSON document for a scan.
+/// The JSON document for a scan.
 pub fn scan_json(results: &[FileScan]) -> ScanJson<'_> {
-    let mut doc = ScanJson {
-        occurrences: Vec::new(),
-        skips: Vec::new(),
-        errors: Vec::new(),
-    };
-    for r in results {
-        let file = r.file.display.as_str();
-        doc.occurrences.extend(
+    ScanJson { results }
+}
+
+impl Serialize for ScanJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut doc = serializer.serialize_struct("ScanJson", 3)?;
+        doc.serialize_field("occurrences", &Occurrences(self.results))?;
+        doc.serialize_field("skips", &Skips(self.results))?;
+        doc.serialize_field("errors", &Errors(self.results))?;
+        doc.end()
+    }
+}
+
+struct Occurrences<'a>(&'a [FileScan]);
+struct Skips<'a>(&'a [FileScan]);
+struct Errors<'a>(&'a [FileScan]);
+
+impl Serialize for Occurrences<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().flat_map(|r| {
+            let file = r.file.display.as_str();
             r.extraction
                 .occurrences
                 .iter()
-                .map(|o| occurrence_json(file, o)),
-        );
-        doc.skips
-            .extend(r.extraction.skips.iter().map(|s| skip_json(file, s)));
-        doc.errors
-            .extend(r.extraction.errors.iter().map(|e| ErrorJson {
+                .map(move |o| occurrence_json(file, o))
+        }))
+    }
+}
+
+impl Serialize for Skips<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().flat_map(|r| {
+            let file = r.file.display.as_str();
+            r.extraction.skips.iter().map(move |s| skip_json(file, s))
+        }))
+    }
+}
+
+impl Serialize for Errors<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().flat_map(|r| {
+            let file = r.file.display.as_str();
+            r.extraction.errors.iter().map(move |e| ErrorJson {
                 file,
                 line: e.line,
                 message: &e.message,
-            }));
+            })
+        }))
     }
-    doc
 }
 
 /// Writes rows as left-aligned columns.

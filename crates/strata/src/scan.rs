@@ -3,6 +3,7 @@
 //! per-file error that names the file and line; one bad file never stops the others.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,13 +20,17 @@ pub const MAX_FILE: u64 = 16 * 1024 * 1024;
 #[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
     pub dockerfile: dockerfile::Options,
+    /// Drop each file's text once it is extracted: for a report of what was found
+    /// (`strata scan`), so memory holds the findings, not the tree.
+    pub drop_text: bool,
 }
 
 /// One file's result.
 #[derive(Debug, Clone)]
 pub struct FileScan {
     pub file: SourceFile,
-    /// The file's text (kept for rewrites); empty when it could not be read.
+    /// The file's text (kept for rewrites); empty when it could not be read or when the
+    /// scan was told to drop it ([`ScanOptions::drop_text`]).
     pub text: String,
     pub extraction: Extraction,
 }
@@ -78,7 +83,7 @@ pub fn scan_file(file: &SourceFile, opts: &ScanOptions) -> FileScan {
     let extraction = extract_text(file, &text, opts);
     FileScan {
         file: file.clone(),
-        text,
+        text: if opts.drop_text { String::new() } else { text },
         extraction,
     }
 }
@@ -86,17 +91,26 @@ pub fn scan_file(file: &SourceFile, opts: &ScanOptions) -> FileScan {
 /// Reads a file as UTF-8 text, refusing huge, binary and invalid files with the line
 /// where the problem is.
 pub fn read_text(path: &Path) -> Result<String, (usize, String)> {
-    let meta = std::fs::metadata(path).map_err(|e| (0, format!("cannot read: {e}")))?;
-    if meta.len() > MAX_FILE {
+    let cannot = |e: std::io::Error| (0, format!("cannot read: {e}"));
+    // One open and one `fstat` per file: the size check and the buffer's capacity come
+    // from the open file, not from a second lookup of the path.
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let len = file.metadata().map_err(cannot)?.len();
+    if len > MAX_FILE {
         return Err((
             0,
-            format!(
-                "file is {} bytes, larger than the {MAX_FILE} bytes strata reads",
-                meta.len()
-            ),
+            format!("file is {len} bytes, larger than the {MAX_FILE} bytes strata reads"),
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| (0, format!("cannot read: {e}")))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
+    // `take` keeps a file that grows while it is read within the limit.
+    (&mut file)
+        .take(MAX_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err((0, format!("file is larger than the {MAX_FILE} bytes strata reads")));
+    }
     if let Some(nul) = bytes.iter().take(8192).position(|&b| b == 0) {
         let line = 1 + bytes[..nul].iter().filter(|&&b| b == b'\n').count();
         return Err((line, "binary file (contains a NUL byte)".to_owned()));

@@ -33,6 +33,18 @@ pub fn scan_options(selection: &Selection) -> ScanOptions {
 
 /// Discovers and scans what the selection names. Walk errors become file errors.
 pub fn scan_selection(selection: &Selection) -> Result<Vec<FileScan>> {
+    scan_with(selection, scan_options(selection))
+}
+
+/// [`scan_selection`] for a report only: the files' texts are not kept, so memory grows
+/// with what is found, not with the size of the tree.
+pub fn report_selection(selection: &Selection) -> Result<Vec<FileScan>> {
+    let mut opts = scan_options(selection);
+    opts.drop_text = true;
+    scan_with(selection, opts)
+}
+
+fn scan_with(selection: &Selection, opts: ScanOptions) -> Result<Vec<FileScan>> {
     let roots = if selection.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -43,7 +55,7 @@ pub fn scan_selection(selection: &Selection) -> Result<Vec<FileScan>> {
         exclude: selection.exclude.clone(),
     };
     let (files, walk_errors) = discover(&roots, &filters).map_err(|e| anyhow!(e))?;
-    let mut results = scan(&files, &scan_options(selection));
+    let mut results = scan(&files, &opts);
     for e in walk_errors {
         let mut extraction = Extraction::default();
         extraction.errors.push(ExtractError {

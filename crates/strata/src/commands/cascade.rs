@@ -3,7 +3,7 @@
 //! `--dry-run` prints the plan; `--resume` only resumes. Exit 0 when every image is on
 //! the new base, 2 when some failed (their subtrees skipped) or on errors.
 
-use std::io::{self, Write};
+use std::io::Write;
 
 use anyhow::{Context, Result, anyhow};
 use strata_core::graph::{EdgeFilter, ImageRef, Plan};
@@ -15,7 +15,7 @@ use crate::config::workspace::parse_duration;
 use crate::hierarchy::Hierarchy;
 use crate::rebuild::{self, Options, PlanView, Report};
 
-pub(super) fn run(args: &CascadeArgs) -> Result<u8> {
+pub(super) fn run(args: &CascadeArgs, out: &mut dyn Write) -> Result<u8> {
     let mut session = Session::new(args.workspace.as_deref(), args.config.as_deref())?;
     if args.all_edges {
         session.config.workspace.follow = EdgeFilter::All;
@@ -34,7 +34,7 @@ pub(super) fn run(args: &CascadeArgs) -> Result<u8> {
     if args.dry_run {
         let root = root.ok_or_else(|| anyhow!("--dry-run needs an IMAGE"))?;
         let plan = hierarchy.graph.downstream(&root, follow)?;
-        return print_plan(&plan, &hierarchy, args.format).map(|()| exit::OK);
+        return print_plan(out, &plan, &hierarchy, args.format).map(|()| exit::OK);
     }
     let options = Options {
         quiet: args.quiet,
@@ -77,39 +77,38 @@ pub(super) fn run(args: &CascadeArgs) -> Result<u8> {
         reports.push(report);
     }
     session.runtime.block_on(state.close());
-    print_reports(&reports, args.format)?;
+    print_reports(out, &reports, args.format)?;
     let failed = reports.iter().any(|r| r.failed() > 0);
     Ok(if failed { exit::ERROR } else { exit::OK })
 }
 
-fn print_reports(reports: &[Report], format: Format) -> Result<()> {
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
+fn print_reports(out: &mut dyn Write, reports: &[Report], format: Format) -> Result<()> {
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, reports).context("writing JSON")?;
+            serde_json::to_writer_pretty(&mut *out, reports).context("writing JSON")?;
             writeln!(out)?;
         }
         Format::Table => {
             for report in reports {
-                report.write_text(&mut out)?;
+                report.write_text(&mut *out)?;
             }
         }
     }
-    out.flush()?;
     Ok(())
 }
 
-fn print_plan(plan: &Plan, hierarchy: &Hierarchy, format: Format) -> Result<()> {
+fn print_plan(
+    out: &mut dyn Write,
+    plan: &Plan,
+    hierarchy: &Hierarchy,
+    format: Format,
+) -> Result<()> {
     let view = PlanView::new(plan, hierarchy);
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
     if format == Format::Json {
-        serde_json::to_writer_pretty(&mut out, &view).context("writing JSON")?;
+        serde_json::to_writer_pretty(&mut *out, &view).context("writing JSON")?;
         writeln!(out)?;
     } else {
-        view.write_text(&mut out)?;
+        view.write_text(&mut *out)?;
     }
-    out.flush()?;
     Ok(())
 }

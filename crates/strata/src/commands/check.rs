@@ -16,7 +16,7 @@ use crate::registry::install_crypto_provider;
 use crate::report::{github, json, sarif, table};
 use crate::selection;
 
-pub(super) fn run(args: &CheckArgs) -> Result<u8> {
+pub(super) fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
     install_crypto_provider();
     let root = scanned_root(&args.selection.paths);
     let mirrors = &args.registry_mirrors;
@@ -34,7 +34,7 @@ pub(super) fn run(args: &CheckArgs) -> Result<u8> {
         policy: config.check.policy.clone(),
     };
     let report = check::run(&results, &options)?;
-    print(args.format, &report, &options, &root)?;
+    print(out, args.format, &report, &options, &root)?;
     let mut code = report.exit_code();
     if publish_wanted(args, &config)
         && let Err(err) = publish(args, &report)
@@ -45,26 +45,29 @@ pub(super) fn run(args: &CheckArgs) -> Result<u8> {
     Ok(code)
 }
 
-fn print(format: CheckFormat, report: &Report, options: &Options, root: &Path) -> Result<()> {
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
+fn print(
+    out: &mut dyn Write,
+    format: CheckFormat,
+    report: &Report,
+    options: &Options,
+    root: &Path,
+) -> Result<()> {
     match format {
         CheckFormat::Table => {
-            table::write_table_report(&mut out, &mut io::stderr().lock(), report)?;
+            table::write_table_report(out, &mut io::stderr().lock(), report)?;
         }
         CheckFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &json::check_json(report))
+            serde_json::to_writer_pretty(&mut *out, &json::check_json(report))
                 .context("writing JSON")?;
             writeln!(out)?;
         }
         CheckFormat::Sarif => {
             let log = sarif::sarif(report, &options.policy, Some(root));
-            serde_json::to_writer_pretty(&mut out, &log).context("writing SARIF")?;
+            serde_json::to_writer_pretty(&mut *out, &log).context("writing SARIF")?;
             writeln!(out)?;
         }
-        CheckFormat::Github => github::write_annotations(&mut out, report)?,
+        CheckFormat::Github => github::write_annotations(out, report)?,
     }
-    out.flush()?;
     Ok(())
 }
 

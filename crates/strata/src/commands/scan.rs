@@ -1,6 +1,6 @@
 //! `strata scan`: discover and extract, then print. Exit 2 when any file had an error.
 
-use std::io::{self, Write};
+use std::io::Write;
 
 use anyhow::{Context, Result};
 
@@ -9,20 +9,19 @@ use crate::cli::{Format, ScanArgs};
 use crate::output::{count, scan_json, write_table};
 use crate::selection;
 
-pub(super) fn run(args: &ScanArgs) -> Result<u8> {
-    let results = selection::scan_selection(&args.selection)?;
+pub(super) fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<u8> {
+    let results = selection::report_selection(&args.selection)?;
     let errors = results
         .iter()
         .map(|r| r.extraction.errors.len())
         .sum::<usize>();
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
     match args.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &scan_json(&results)).context("writing JSON")?;
+            serde_json::to_writer_pretty(&mut *out, &scan_json(&results))
+                .context("writing JSON")?;
             writeln!(out)?;
         }
-        Format::Table => print_table(&mut out, &results)?,
+        Format::Table => print_table(out, &results)?,
     }
     Ok(if errors > 0 { exit::ERROR } else { exit::OK })
 }
