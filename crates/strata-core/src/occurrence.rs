@@ -123,6 +123,10 @@ pub enum SkipReason {
     /// several `FROM`s use, a YAML anchor) that would be pinned differently, or not at
     /// all, so none of them is pinned.
     ConflictingPins,
+    /// The whole file is a template that renders into a Dockerfile (`Dockerfile.j2`,
+    /// `Dockerfile.template`, or instructions that are template markers such as `{{`):
+    /// what it builds is only known once it is rendered.
+    TemplateSource,
 }
 
 impl SkipReason {
@@ -138,6 +142,7 @@ impl SkipReason {
         "digest-only",
         "built-here",
         "conflicting-pins",
+        "template-source",
     ];
 
     /// The stable kebab-case code.
@@ -153,6 +158,7 @@ impl SkipReason {
             SkipReason::DigestOnly => "digest-only",
             SkipReason::BuiltHere => "built-here",
             SkipReason::ConflictingPins => "conflicting-pins",
+            SkipReason::TemplateSource => "template-source",
         }
     }
 
@@ -189,6 +195,9 @@ impl SkipReason {
             SkipReason::ConflictingPins => {
                 "shares its text with other references that would be pinned differently or could not be looked up".to_owned()
             }
+            SkipReason::TemplateSource => {
+                "a template that renders into a Dockerfile; scan the rendered file".to_owned()
+            }
         }
     }
 }
@@ -211,12 +220,26 @@ pub struct ExtractError {
     pub message: String,
 }
 
+/// Something the build tool would warn about and go on (BuildKit's lint rules such as
+/// `UndefinedArgInFrom`): the reference is still used, but maybe not as meant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub line: usize,
+    /// The index in [`Extraction::occurrences`] of the occurrence it concerns, if any.
+    pub occurrence: Option<usize>,
+    /// A stable kebab-case code: the slug of the BuildKit rule it follows
+    /// (`undefined-arg-in-from`).
+    pub code: &'static str,
+    pub message: String,
+}
+
 /// Everything one extractor found in one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Extraction {
     pub occurrences: Vec<Occurrence>,
     pub skips: Vec<Skip>,
     pub errors: Vec<ExtractError>,
+    pub warnings: Vec<Warning>,
 }
 
 #[cfg(test)]
@@ -237,6 +260,7 @@ mod tests {
             SkipReason::DigestOnly,
             SkipReason::BuiltHere,
             SkipReason::ConflictingPins,
+            SkipReason::TemplateSource,
         ];
         for reason in &all {
             match reason {
@@ -249,7 +273,8 @@ mod tests {
                 | SkipReason::Unrewritable { .. }
                 | SkipReason::DigestOnly
                 | SkipReason::BuiltHere
-                | SkipReason::ConflictingPins => {}
+                | SkipReason::ConflictingPins
+                | SkipReason::TemplateSource => {}
             }
         }
         all

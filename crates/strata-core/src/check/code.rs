@@ -122,7 +122,8 @@ impl Code {
             SkipReason::BuildStage
             | SkipReason::Scratch
             | SkipReason::BuiltHere
-            | SkipReason::Templated => None,
+            | SkipReason::Templated
+            | SkipReason::TemplateSource => None,
         }
     }
 

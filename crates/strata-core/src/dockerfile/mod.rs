@@ -5,14 +5,19 @@
 //! the extractor's business (`crate::extract::dockerfile`).
 
 pub mod ast;
+pub mod command;
 mod json;
 mod lines;
+pub mod platform;
+mod suggest;
+pub mod syntax;
 pub mod words;
 
 use std::borrow::Cow;
 use std::ops::Range;
 
 pub use lines::{MAX_LINE, heredoc_content, instruction_range};
+pub(crate) use suggest::with_hint;
 
 /// A parse failure BuildKit would also report, with the 1-based line it concerns.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -21,6 +21,7 @@ mod digest;
 mod glob;
 pub mod grammar;
 mod normalize;
+pub mod placeholder;
 pub mod strict;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
