@@ -3,9 +3,9 @@
 
 use std::io::{self, BufWriter, StdoutLock, Write};
 
-use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
-use strata_core::occurrence::{Occurrence, Role, Skip};
+use serde::ser::{SerializeStruct, Serializer};
+use strata_core::occurrence::{Occurrence, Role, Skip, Warning};
 
 use crate::scan::FileScan;
 
@@ -16,7 +16,7 @@ pub fn stdout() -> BufWriter<StdoutLock<'static>> {
     BufWriter::with_capacity(64 * 1024, io::stdout().lock())
 }
 
-/// `strata scan --format json`: `{"occurrences": [...], "skips": [...], "errors": [...]}`,
+/// `strata scan --format json`: `{"occurrences", "skips", "errors", "warnings"}`,
 /// serialized straight from the scan results, one item at a time, so the document is
 /// never held in memory a second time.
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +42,15 @@ pub struct OccurrenceJson<'a> {
     pub role: &'static str,
     /// Why pin/update would leave this occurrence alone, as a skip code.
     pub pin_skip: Option<&'static str>,
+    /// What the build tool would warn about this reference (BuildKit's
+    /// `UndefinedArgInFrom`…), with the rule's kebab-case code.
+    pub warnings: Vec<WarningJson<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WarningJson<'a> {
+    pub code: &'static str,
+    pub message: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -60,7 +69,14 @@ pub struct ErrorJson<'a> {
     pub message: &'a str,
 }
 
-pub fn occurrence_json<'a>(file: &'a str, occ: &'a Occurrence) -> OccurrenceJson<'a> {
+/// One occurrence; `warnings` are the extraction's warnings, of which those that name
+/// this occurrence (`index`) are shown with it.
+pub fn occurrence_json<'a>(
+    file: &'a str,
+    occ: &'a Occurrence,
+    index: usize,
+    warnings: &'a [Warning],
+) -> OccurrenceJson<'a> {
     OccurrenceJson {
         file,
         line: occ.line,
@@ -78,6 +94,14 @@ pub fn occurrence_json<'a>(file: &'a str, occ: &'a Occurrence) -> OccurrenceJson
             Role::Produces => "produces",
         },
         pin_skip: occ.blocked.as_ref().map(|b| b.code()),
+        warnings: warnings
+            .iter()
+            .filter(|w| w.occurrence == Some(index))
+            .map(|w| WarningJson {
+                code: w.code,
+                message: &w.message,
+            })
+            .collect(),
     }
 }
 
@@ -98,10 +122,11 @@ pub fn scan_json(results: &[FileScan]) -> ScanJson<'_> {
 
 impl Serialize for ScanJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut doc = serializer.serialize_struct("ScanJson", 3)?;
+        let mut doc = serializer.serialize_struct("ScanJson", 4)?;
         doc.serialize_field("occurrences", &Occurrences(self.results))?;
         doc.serialize_field("skips", &Skips(self.results))?;
         doc.serialize_field("errors", &Errors(self.results))?;
+        doc.serialize_field("warnings", &Warnings(self.results))?;
         doc.end()
     }
 }
@@ -109,15 +134,41 @@ impl Serialize for ScanJson<'_> {
 struct Occurrences<'a>(&'a [FileScan]);
 struct Skips<'a>(&'a [FileScan]);
 struct Errors<'a>(&'a [FileScan]);
+struct Warnings<'a>(&'a [FileScan]);
+
+/// A warning in the document's own list: where, which rule, what.
+#[derive(Debug, Serialize)]
+pub struct FileWarningJson<'a> {
+    pub file: &'a str,
+    pub line: usize,
+    pub code: &'static str,
+    pub message: &'a str,
+}
+
+impl Serialize for Warnings<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().flat_map(|r| {
+            let file = r.file.display.as_str();
+            r.extraction.warnings.iter().map(move |w| FileWarningJson {
+                file,
+                line: w.line,
+                code: w.code,
+                message: &w.message,
+            })
+        }))
+    }
+}
 
 impl Serialize for Occurrences<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(self.0.iter().flat_map(|r| {
             let file = r.file.display.as_str();
+            let warnings = r.extraction.warnings.as_slice();
             r.extraction
                 .occurrences
                 .iter()
-                .map(move |o| occurrence_json(file, o))
+                .enumerate()
+                .map(move |(i, o)| occurrence_json(file, o, i, warnings))
         }))
     }
 }

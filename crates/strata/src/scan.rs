@@ -109,7 +109,10 @@ pub fn read_text(path: &Path) -> Result<String, (usize, String)> {
         .read_to_end(&mut bytes)
         .map_err(cannot)?;
     if bytes.len() as u64 > MAX_FILE {
-        return Err((0, format!("file is larger than the {MAX_FILE} bytes strata reads")));
+        return Err((
+            0,
+            format!("file is larger than the {MAX_FILE} bytes strata reads"),
+        ));
     }
     if let Some(nul) = bytes.iter().take(8192).position(|&b| b == 0) {
         let line = 1 + bytes[..nul].iter().filter(|&&b| b == b'\n').count();

@@ -26,7 +26,7 @@ fn repo() -> Repo {
     Repo::new(&[
         (
             "Dockerfile",
-            "FROM python:3.12 AS a\nFROM ghcr.io/acme/app:1 AS b\nFROM ${X}\n",
+            "ARG X\nFROM python:3.12 AS a\nFROM ghcr.io/acme/app:1 AS b\nFROM ${X}\n",
         ),
         (
             "legacy/Dockerfile",
@@ -46,7 +46,7 @@ async fn severities_and_ignore_rules_shape_the_findings_and_the_exit_code() {
     let all = findings(&run);
     assert_eq!(
         places(&all),
-        ["unpinned Dockerfile:1", "digest-only legacy/Dockerfile:2"]
+        ["unpinned Dockerfile:2", "digest-only legacy/Dockerfile:2"]
     );
     assert!(all.iter().all(|f| f["severity"] == "warning"), "{all:#?}");
     let summary = &run.json()["summary"];

@@ -47,7 +47,14 @@ pub(super) fn run(args: &PinArgs, out: &mut dyn Write) -> Result<u8> {
     }
     let doc = report::json(&outcomes, &lookups, &stats, args.dry_run);
     let changed = &doc.changed_files;
-    print_rewrites(out, args.format, args.dry_run, &doc, changed, report::write_text)?;
+    print_rewrites(
+        out,
+        args.format,
+        args.dry_run,
+        &doc,
+        changed,
+        report::write_text,
+    )?;
     Ok(if doc.summary.failed > 0 {
         exit::ERROR
     } else if args.dry_run && doc.summary.files_changed > 0 {

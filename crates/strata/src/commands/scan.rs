@@ -66,6 +66,14 @@ fn print_table(out: &mut dyn Write, results: &[crate::scan::FileScan]) -> Result
                 .map(move |e| (r.file.display.as_str(), e))
         })
         .collect();
+    for r in results {
+        for w in &r.extraction.warnings {
+            eprintln!(
+                "warning: {}:{}: {} [{}]",
+                r.file.display, w.line, w.message, w.code
+            );
+        }
+    }
     for (file, e) in &errors {
         eprintln!("error: {file}:{}: {}", e.line, e.message);
     }
