@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use strata_core::extract::{actions, compose, dockerfile, kubernetes};
-use strata_core::occurrence::{ExtractError, Extraction};
+use strata_core::occurrence::{ExtractError, Extraction, Skip, SkipReason};
 
 use crate::discover::{Kind, SourceFile};
 
@@ -74,8 +74,26 @@ fn failed(file: &SourceFile, line: usize, message: String) -> FileScan {
     }
 }
 
-/// Reads one file and extracts it.
+/// Reads one file and extracts it. A Dockerfile template is not read: it is a skip.
 pub fn scan_file(file: &SourceFile, opts: &ScanOptions) -> FileScan {
+    if file.kind == Kind::DockerfileTemplate {
+        let mut extraction = Extraction::default();
+        extraction.skips.push(Skip {
+            line: 0,
+            text: file
+                .display
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+            reason: SkipReason::TemplateSource,
+        });
+        return FileScan {
+            file: file.clone(),
+            text: String::new(),
+            extraction,
+        };
+    }
     let text = match read_text(&file.path) {
         Ok(text) => text,
         Err((line, message)) => return failed(file, line, message),
@@ -136,7 +154,7 @@ pub fn extract_text(file: &SourceFile, text: &str, opts: &ScanOptions) -> Extrac
         }
         Kind::Workflow => actions::extract(text, &|_| None),
         Kind::Yaml if kubernetes::is_manifest(text) => kubernetes::extract(text, &|_| None),
-        Kind::Yaml => Extraction::default(),
+        Kind::Yaml | Kind::DockerfileTemplate => Extraction::default(),
     }
 }
 
