@@ -126,7 +126,8 @@ async fn offline_without_official_images_runs_the_rest_and_says_what_it_skipped(
         .await;
     assert_code(&run, 0);
     assert!(
-        run.stdout.contains("0 errors, 0 warnings"),
+        run.stdout
+            .contains("0 findings (0 at severity error, 0 warning, 0 note)"),
         "{}",
         run.stdout
     );
