@@ -16,6 +16,7 @@ pub mod official_images;
 pub mod outcome;
 pub mod output;
 pub mod pin;
+pub mod progress;
 pub mod rebuild;
 pub mod registry;
 pub mod report;
