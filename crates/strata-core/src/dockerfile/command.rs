@@ -70,8 +70,29 @@ pub fn check(instruction: &Instruction<'_>, escape: char) -> Result<(), String> 
         .get(written.len()..)
         .unwrap_or("")
         .trim_start_matches(is_space);
-    if matches!(keyword.as_str(), "run" | "cmd" | "entrypoint") && !after.starts_with("--") {
-        return Ok(());
+    if !after.starts_with("--") {
+        match keyword.as_str() {
+            "run" | "cmd" | "entrypoint" => return Ok(()),
+            // One value, the whole rest of the line (`parseString`).
+            "workdir" | "user" | "maintainer" | "stopsignal" if !after.is_empty() => {
+                return Ok(());
+            }
+            "expose" if !after.is_empty() => return Ok(()),
+            // Shell form: whitespace-separated words, the last one the destination.
+            "copy" | "add" if !after.starts_with('[') => {
+                let mut words = after
+                    .split(super::words::is_token_space)
+                    .filter(|w| !w.is_empty());
+                let two = words.nth(1).is_some();
+                let dest = words.last().or_else(|| after.split_whitespace().last());
+                let heredoc = dest
+                    .is_some_and(|d| d.contains("<<") && matches!(parse_heredoc(d), Ok(Some(_))));
+                if two && !heredoc {
+                    return Ok(());
+                }
+            }
+            _ => {}
+        }
     }
     let node = ast::node(&instruction.text, escape)?;
     let (_, flags, _) = super::words::split_command(&instruction.text);

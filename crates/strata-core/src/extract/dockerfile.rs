@@ -23,7 +23,7 @@ use crate::occurrence::{
 };
 use crate::reference::{Reference, placeholder};
 use crate::shell::Lexer;
-use scope::{Expanded, Scope, empty_note, platform_args};
+use scope::{Expanded, PlatformArgs, Scope, empty_note};
 use stages::{Stages, Via};
 
 /// What the build would be given.
@@ -70,7 +70,7 @@ struct Walk<'s, 'o> {
     lexer: Lexer,
     out: Extraction,
     /// What `FROM` and `--platform` can see.
-    scope: Scope,
+    scope: Scope<'o>,
     /// Global `ARG` defaults as written, for rewrite targets.
     defaults: HashMap<String, ArgDefault>,
     /// Global `ARG`s that a stage imports again (`ARG NAME` after `FROM`).
@@ -108,8 +108,9 @@ pub fn extract(src: &str, opts: &Options) -> Extraction {
     let stages = Stages::collect(&df.instructions);
     let build = opts.build_platform.as_deref().unwrap_or("linux/amd64");
     let target = opts.platform.as_deref().unwrap_or(build);
+    let target_stage = stages.target().to_owned();
     let scope = Scope {
-        values: platform_args(build, target, stages.target(), &opts.build_args),
+        platform: PlatformArgs::new(build, target, &target_stage, &opts.build_args),
         ..Scope::default()
     };
     let mut walk = Walk {
@@ -306,7 +307,7 @@ impl Walk<'_, '_> {
                     }
                     Err(e) => return Err(format!("ARG {name}: {e}")),
                 },
-                (None, None) if self.scope.values.contains_key(&name) => {}
+                (None, None) if self.scope.has_value(&name) => {}
                 (None, None) => {
                     self.scope.unresolved.insert(name.clone(), name);
                 }
@@ -419,13 +420,8 @@ impl Walk<'_, '_> {
     ) {
         let mut seen = HashSet::new();
         names.retain(|n| seen.insert(n.clone()));
-        let known: Vec<&str> = self
-            .scope
-            .declared
-            .iter()
-            .chain(self.scope.values.keys())
-            .map(String::as_str)
-            .collect();
+        let mut known = self.scope.value_names();
+        known.extend(self.scope.declared.iter().map(String::as_str));
         for name in names {
             let message = format!("FROM argument '{name}' is not declared");
             self.out.warnings.push(Warning {
@@ -440,7 +436,7 @@ impl Walk<'_, '_> {
     /// The expanded `--platform` value, checked as BuildKit checks it (`None` when it
     /// depends on an `ARG` the scan was not given), and the undeclared names it used.
     fn platform(&mut self, expression: &str) -> Result<(Option<String>, Vec<String>), String> {
-        let keys: Vec<&str> = self.scope.values.keys().map(String::as_str).collect();
+        let keys = self.scope.value_names();
         let hint = |message: String, names: &[String]| {
             names
                 .iter()

@@ -8,12 +8,85 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::shell::{Expansion, Lexer, ShellError};
+use crate::shell::{Env, Expansion, Lexer, ShellError};
+
+/// The automatic arguments BuildKit defines for every build (`defaultArgs`), borrowed:
+/// built for every file, so it allocates nothing.
+#[derive(Debug, Default, Clone)]
+pub(super) struct PlatformArgs<'a> {
+    values: [(&'static str, &'a str); 11],
+}
+
+const PLATFORM_NAMES: [&str; 11] = [
+    "BUILDPLATFORM",
+    "BUILDOS",
+    "BUILDOSVERSION",
+    "BUILDARCH",
+    "BUILDVARIANT",
+    "TARGETPLATFORM",
+    "TARGETOS",
+    "TARGETOSVERSION",
+    "TARGETARCH",
+    "TARGETVARIANT",
+    "TARGETSTAGE",
+];
+
+impl<'a> PlatformArgs<'a> {
+    /// `build` and `target` as `os/arch[/variant]`; each value replaced by a
+    /// `--build-arg` of the same name when one is given.
+    pub(super) fn new(
+        build: &'a str,
+        target: &'a str,
+        target_stage: &'a str,
+        overrides: &'a BTreeMap<String, String>,
+    ) -> Self {
+        let split = |platform: &'a str| {
+            let mut parts = platform.splitn(3, '/');
+            let os = parts.next().unwrap_or_default();
+            let arch = parts.next().unwrap_or_default();
+            let variant = parts.next().unwrap_or_default();
+            [platform, os, "", arch, variant]
+        };
+        let [b0, b1, b2, b3, b4] = split(build);
+        let [t0, t1, t2, t3, t4] = split(target);
+        let defaults = [b0, b1, b2, b3, b4, t0, t1, t2, t3, t4, target_stage];
+        let mut values = [("", ""); 11];
+        for (i, name) in PLATFORM_NAMES.iter().enumerate() {
+            let value = overrides.get(*name).map_or(defaults[i], String::as_str);
+            values[i] = (name, value);
+        }
+        PlatformArgs { values }
+    }
+
+    fn get(&self, name: &str) -> Option<&'a str> {
+        self.values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+    }
+}
+
+/// The global `ARG`s over the platform arguments: what the lexer looks names up in.
+struct Layered<'s, 'a> {
+    args: &'s BTreeMap<String, String>,
+    platform: &'s PlatformArgs<'a>,
+}
+
+impl Env for Layered<'_, '_> {
+    fn get(&self, name: &str) -> Option<&str> {
+        match self.args.get(name) {
+            Some(value) => Some(value),
+            None => self.platform.get(name),
+        }
+    }
+}
 
 /// The global scope as the walk builds it.
 #[derive(Debug, Default)]
-pub(super) struct Scope {
-    /// Every variable with a value: platform arguments and global `ARG`s.
+pub(super) struct Scope<'a> {
+    /// The automatic platform arguments.
+    pub(super) platform: PlatformArgs<'a>,
+    /// Global `ARG`s with a value (they shadow a platform argument of the same name).
     pub(super) values: BTreeMap<String, String>,
     /// Every name a global `ARG` declares (with or without a value).
     pub(super) declared: HashSet<String>,
@@ -37,10 +110,33 @@ pub(super) enum Expanded {
     Unresolved(String),
 }
 
-impl Scope {
+impl Scope<'_> {
+    /// Whether `name` has a value (a global `ARG` or a platform argument).
+    pub(super) fn has_value(&self, name: &str) -> bool {
+        self.value(name).is_some()
+    }
+
+    fn value(&self, name: &str) -> Option<&str> {
+        match self.values.get(name) {
+            Some(value) => Some(value),
+            None => self.platform.get(name),
+        }
+    }
+
+    /// Every name with a value, for "did you mean" hints.
+    pub(super) fn value_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.values.keys().map(String::as_str).collect();
+        names.extend(PLATFORM_NAMES);
+        names
+    }
+
     /// Expands `raw` (BuildKit's `ProcessWordWithMatches` against the global args).
     pub(super) fn expand(&self, lexer: &Lexer, raw: &str) -> Result<Expanded, ShellError> {
-        let expansion = match lexer.expand(raw, &self.values) {
+        let env = Layered {
+            args: &self.values,
+            platform: &self.platform,
+        };
+        let expansion = match lexer.expand(raw, &env) {
             Ok(expansion) => expansion,
             // `${NAME:?message}`: an error in BuildKit, unless `NAME` is an ARG the scan
             // was not given (the build would give it).
@@ -61,7 +157,7 @@ impl Scope {
         let empty = expansion
             .used
             .iter()
-            .filter(|name| self.values.get(*name).is_some_and(String::is_empty))
+            .filter(|name| self.value(name).is_some_and(str::is_empty))
             .cloned()
             .collect();
         Ok(Expanded::Value {
@@ -99,35 +195,6 @@ fn names_plainly(raw: &str, name: &str) -> bool {
         let after = raw[i + bare.len()..].chars().next();
         !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
     })
-}
-
-/// The automatic platform arguments BuildKit defines for every build (`defaultArgs`),
-/// each replaced by a `--build-arg` of the same name when one is given.
-pub(super) fn platform_args(
-    build: &str,
-    target: &str,
-    target_stage: &str,
-    overrides: &BTreeMap<String, String>,
-) -> BTreeMap<String, String> {
-    let mut args = BTreeMap::new();
-    for (prefix, platform) in [("BUILD", build), ("TARGET", target)] {
-        let mut parts = platform.splitn(3, '/');
-        let os = parts.next().unwrap_or_default();
-        let arch = parts.next().unwrap_or_default();
-        let variant = parts.next().unwrap_or_default();
-        args.insert(format!("{prefix}PLATFORM"), platform.to_owned());
-        args.insert(format!("{prefix}OS"), os.to_owned());
-        args.insert(format!("{prefix}OSVERSION"), String::new());
-        args.insert(format!("{prefix}ARCH"), arch.to_owned());
-        args.insert(format!("{prefix}VARIANT"), variant.to_owned());
-    }
-    args.insert("TARGETSTAGE".to_owned(), target_stage.to_owned());
-    for (name, value) in args.iter_mut() {
-        if let Some(given) = overrides.get(name) {
-            value.clone_from(given);
-        }
-    }
-    args
 }
 
 /// What made a value empty, for a message: `ARG TAG is empty`, `REGISTRY is not
