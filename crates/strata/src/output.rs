@@ -4,7 +4,6 @@
 use std::io::{self, BufWriter, StdoutLock, Write};
 
 use serde::Serialize;
-use serde::ser::{SerializeStruct, Serializer};
 use strata_core::occurrence::{Occurrence, Role, Skip, Warning};
 
 use crate::scan::FileScan;
@@ -16,12 +15,108 @@ pub fn stdout() -> BufWriter<StdoutLock<'static>> {
     BufWriter::with_capacity(64 * 1024, io::stdout().lock())
 }
 
-/// `strata scan --format json`: `{"occurrences", "skips", "errors", "warnings"}`,
-/// serialized straight from the scan results, one item at a time, so the document is
-/// never held in memory a second time.
-#[derive(Debug, Clone, Copy)]
-pub struct ScanJson<'a> {
-    results: &'a [FileScan],
+/// `strata scan --format json`: `{"occurrences", "skips", "errors", "warnings"}`. Each
+/// file's part is rendered on the worker that scanned it ([`ScanPart::render`]), so the
+/// serial end of a scan only copies bytes, and memory holds the JSON to print rather than
+/// the values it came from. The bytes are what `serde_json::to_writer_pretty` writes for
+/// the whole document.
+#[derive(Debug, Default)]
+pub struct ScanPart {
+    /// Each list's items, indented for their place in the document, joined by `,\n`.
+    lists: [Vec<u8>; 4],
+    /// How many errors the file had (for the exit code).
+    pub errors: usize,
+}
+
+const LISTS: [&str; 4] = ["occurrences", "skips", "errors", "warnings"];
+
+impl ScanPart {
+    /// Renders one file's occurrences, skips, errors and warnings.
+    pub fn render(scan: &FileScan) -> Self {
+        let file = scan.file.display.as_str();
+        let x = &scan.extraction;
+        let mut part = ScanPart {
+            errors: x.errors.len(),
+            ..ScanPart::default()
+        };
+        for (i, o) in x.occurrences.iter().enumerate() {
+            push_item(
+                &mut part.lists[0],
+                &occurrence_json(file, o, i, &x.warnings),
+            );
+        }
+        for skip in &x.skips {
+            push_item(&mut part.lists[1], &skip_json(file, skip));
+        }
+        for e in &x.errors {
+            let error = ErrorJson {
+                file,
+                line: e.line,
+                message: &e.message,
+            };
+            push_item(&mut part.lists[2], &error);
+        }
+        for w in &x.warnings {
+            let warning = FileWarningJson {
+                file,
+                line: w.line,
+                code: w.code,
+                message: &w.message,
+            };
+            push_item(&mut part.lists[3], &warning);
+        }
+        part
+    }
+}
+
+/// Appends `item` pretty-printed at the depth of a list element (four spaces).
+fn push_item<T: Serialize>(list: &mut Vec<u8>, item: &T) {
+    let mut text = Vec::new();
+    if serde_json::to_writer_pretty(&mut text, item).is_err() {
+        return;
+    }
+    if !list.is_empty() {
+        list.extend_from_slice(b",\n");
+    }
+    list.extend_from_slice(b"    ");
+    for byte in text {
+        list.push(byte);
+        // JSON strings hold no raw line breaks: every one is between tokens.
+        if byte == b'\n' {
+            list.extend_from_slice(b"    ");
+        }
+    }
+}
+
+/// Writes the scan document from the files' parts, in order.
+pub fn write_scan_json(out: &mut dyn Write, parts: &[ScanPart]) -> io::Result<()> {
+    out.write_all(b"{")?;
+    for (n, name) in LISTS.iter().enumerate() {
+        if n > 0 {
+            out.write_all(b",")?;
+        }
+        write!(out, "\n  \"{name}\": [")?;
+        let mut first = true;
+        for list in parts.iter().map(|p| &p.lists[n]).filter(|l| !l.is_empty()) {
+            out.write_all(if first { b"\n" } else { b",\n" })?;
+            out.write_all(list)?;
+            first = false;
+        }
+        if !first {
+            out.write_all(b"\n  ")?;
+        }
+        out.write_all(b"]")?;
+    }
+    out.write_all(b"\n}\n")
+}
+
+/// A warning in the document's own list: where, which rule, what.
+#[derive(Debug, Serialize)]
+pub struct FileWarningJson<'a> {
+    pub file: &'a str,
+    pub line: usize,
+    pub code: &'static str,
+    pub message: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -112,86 +207,6 @@ pub fn skip_json<'a>(file: &'a str, skip: &'a Skip) -> SkipJson<'a> {
         text: &skip.text,
         code: skip.reason.code(),
         message: skip.reason.message(),
-    }
-}
-
-/// The JSON document for a scan.
-pub fn scan_json(results: &[FileScan]) -> ScanJson<'_> {
-    ScanJson { results }
-}
-
-impl Serialize for ScanJson<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut doc = serializer.serialize_struct("ScanJson", 4)?;
-        doc.serialize_field("occurrences", &Occurrences(self.results))?;
-        doc.serialize_field("skips", &Skips(self.results))?;
-        doc.serialize_field("errors", &Errors(self.results))?;
-        doc.serialize_field("warnings", &Warnings(self.results))?;
-        doc.end()
-    }
-}
-
-struct Occurrences<'a>(&'a [FileScan]);
-struct Skips<'a>(&'a [FileScan]);
-struct Errors<'a>(&'a [FileScan]);
-struct Warnings<'a>(&'a [FileScan]);
-
-/// A warning in the document's own list: where, which rule, what.
-#[derive(Debug, Serialize)]
-pub struct FileWarningJson<'a> {
-    pub file: &'a str,
-    pub line: usize,
-    pub code: &'static str,
-    pub message: &'a str,
-}
-
-impl Serialize for Warnings<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().flat_map(|r| {
-            let file = r.file.display.as_str();
-            r.extraction.warnings.iter().map(move |w| FileWarningJson {
-                file,
-                line: w.line,
-                code: w.code,
-                message: &w.message,
-            })
-        }))
-    }
-}
-
-impl Serialize for Occurrences<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().flat_map(|r| {
-            let file = r.file.display.as_str();
-            let warnings = r.extraction.warnings.as_slice();
-            r.extraction
-                .occurrences
-                .iter()
-                .enumerate()
-                .map(move |(i, o)| occurrence_json(file, o, i, warnings))
-        }))
-    }
-}
-
-impl Serialize for Skips<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().flat_map(|r| {
-            let file = r.file.display.as_str();
-            r.extraction.skips.iter().map(move |s| skip_json(file, s))
-        }))
-    }
-}
-
-impl Serialize for Errors<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().flat_map(|r| {
-            let file = r.file.display.as_str();
-            r.extraction.errors.iter().map(move |e| ErrorJson {
-                file,
-                line: e.line,
-                message: &e.message,
-            })
-        }))
     }
 }
 

@@ -37,8 +37,20 @@ pub struct FileScan {
 
 /// Reads and extracts every file. Output order follows `files`.
 pub fn scan(files: &[SourceFile], opts: &ScanOptions) -> Vec<FileScan> {
+    scan_map(files, opts, |scanned| scanned)
+}
+
+/// [`scan`], turning each file's result into `T` on the worker that scanned it (a report
+/// can render it there, in parallel, and keep only what it will print). Output order
+/// follows `files`.
+pub fn scan_map<T: Send>(
+    files: &[SourceFile],
+    opts: &ScanOptions,
+    map: impl Fn(FileScan) -> T + Sync,
+) -> Vec<T> {
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<FileScan>>> = Mutex::new(vec![None; files.len()]);
+    let results: Mutex<Vec<Option<T>>> =
+        Mutex::new(std::iter::repeat_with(|| None).take(files.len()).collect());
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(files.len().max(1));
@@ -48,7 +60,7 @@ pub fn scan(files: &[SourceFile], opts: &ScanOptions) -> Vec<FileScan> {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(file) = files.get(i) else { break };
-                    let result = scan_file(file, opts);
+                    let result = map(scan_file(file, opts));
                     if let Ok(mut slots) = results.lock() {
                         slots[i] = Some(result);
                     }

@@ -6,23 +6,23 @@ use anyhow::{Context, Result};
 
 use super::exit;
 use crate::cli::{Format, ScanArgs};
-use crate::output::{count, scan_json, write_table};
+use crate::output::{ScanPart, count, write_scan_json, write_table};
 use crate::selection;
 
 pub(super) fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<u8> {
-    let results = selection::report_selection(&args.selection)?;
-    let errors = results
-        .iter()
-        .map(|r| r.extraction.errors.len())
-        .sum::<usize>();
-    match args.format {
+    let errors = match args.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &scan_json(&results))
-                .context("writing JSON")?;
-            writeln!(out)?;
+            // Rendered on the workers; only the bytes to print are kept.
+            let parts = selection::report_map(&args.selection, |r| ScanPart::render(&r))?;
+            write_scan_json(out, &parts).context("writing JSON")?;
+            parts.iter().map(|p| p.errors).sum::<usize>()
         }
-        Format::Table => print_table(out, &results)?,
-    }
+        Format::Table => {
+            let results = selection::report_selection(&args.selection)?;
+            print_table(out, &results)?;
+            results.iter().map(|r| r.extraction.errors.len()).sum()
+        }
+    };
     Ok(if errors > 0 { exit::ERROR } else { exit::OK })
 }
 
