@@ -84,7 +84,9 @@ pub fn check(instruction: &Instruction<'_>, escape: char) -> Result<(), String> 
                     .split(super::words::is_token_space)
                     .filter(|w| !w.is_empty());
                 let two = words.nth(1).is_some();
-                let dest = words.last().or_else(|| after.split_whitespace().last());
+                let dest = words
+                    .next_back()
+                    .or_else(|| after.split_whitespace().next_back());
                 let heredoc = dest
                     .is_some_and(|d| d.contains("<<") && matches!(parse_heredoc(d), Ok(Some(_))));
                 if two && !heredoc {
@@ -448,8 +450,11 @@ pub fn mount_fields(value: &str) -> Result<Vec<MountField>, String> {
     Ok(fields)
 }
 
+/// A CSV field and, when it was written unquoted, its byte range in the record.
+type CsvField = (String, Option<Range<usize>>);
+
 /// Splits one CSV record: `a,"b,c",d`. Unquoted fields come with their byte range.
-fn csv_fields(record: &str) -> Result<Vec<(String, Option<Range<usize>>)>, String> {
+fn csv_fields(record: &str) -> Result<Vec<CsvField>, String> {
     let mut fields = Vec::new();
     let mut start = 0;
     let bytes = record.as_bytes();

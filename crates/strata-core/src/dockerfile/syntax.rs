@@ -12,14 +12,13 @@ pub fn detect(src: &str) -> Option<Directive> {
     if src.starts_with('\u{feff}') {
         offset = '\u{feff}'.len_utf8();
     }
-    let mut line = 0;
-    let mut lines = src[offset..].split_inclusive('\n');
+    let lines = src[offset..].split_inclusive('\n');
     let mut seen: Vec<String> = Vec::new();
     let mut first = true;
-    while let Some(raw) = lines.next() {
+    for (index, raw) in lines.enumerate() {
+        let line = index + 1;
         let start = offset;
         offset += raw.len();
-        line += 1;
         // `bufio.ScanLines` drops the line break and one carriage return before it.
         let text = raw.strip_suffix('\n').unwrap_or(raw);
         let text = text.strip_suffix('\r').unwrap_or(text);
