@@ -80,7 +80,7 @@ async fn severities_and_ignore_rules_shape_the_findings_and_the_exit_code() {
         .strata(&["check", "--offline", "--config", notes.to_str().unwrap()])
         .await;
     assert_code(&run, 0);
-    assert!(run.stdout.contains("4 notes"), "{}", run.stdout);
+    assert!(run.stdout.contains("1 warning, 4 note)"), "{}", run.stdout);
 }
 
 #[tokio::test]
