@@ -41,15 +41,20 @@ pub fn scan(files: &[SourceFile], opts: &ScanOptions) -> Vec<FileScan> {
 }
 
 /// [`scan`], turning each file's result into `T` on the worker that scanned it (a report
-/// can render it there, in parallel, and keep only what it will print). Output order
-/// follows `files`.
+/// can render it there, in parallel, and keep only what it will print). Compose files
+/// are turned last, once every file is read, with their text: what one compose file
+/// means can depend on others (`include`, `extends`). Output order follows `files`.
 pub fn scan_map<T: Send>(
     files: &[SourceFile],
     opts: &ScanOptions,
     map: impl Fn(FileScan) -> T + Sync,
 ) -> Vec<T> {
+    enum Slot<T> {
+        Done(T),
+        Later(FileScan),
+    }
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<T>>> =
+    let results: Mutex<Vec<Option<Slot<T>>>> =
         Mutex::new(std::iter::repeat_with(|| None).take(files.len()).collect());
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
@@ -60,9 +65,14 @@ pub fn scan_map<T: Send>(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(file) = files.get(i) else { break };
-                    let result = map(scan_file(file, opts));
+                    let scanned = scan_file(file, opts);
+                    let slot = if scanned.file.kind == Kind::Compose {
+                        Slot::Later(scanned)
+                    } else {
+                        Slot::Done(map(scanned))
+                    };
                     if let Ok(mut slots) = results.lock() {
-                        slots[i] = Some(result);
+                        slots[i] = Some(slot);
                     }
                 }
             });
@@ -73,6 +83,10 @@ pub fn scan_map<T: Send>(
         .unwrap_or_default()
         .into_iter()
         .flatten()
+        .map(|slot| match slot {
+            Slot::Done(mapped) => mapped,
+            Slot::Later(scanned) => map(scanned),
+        })
         .collect()
 }
 
@@ -113,7 +127,12 @@ pub fn scan_file(file: &SourceFile, opts: &ScanOptions) -> FileScan {
     let extraction = extract_text(file, &text, opts);
     FileScan {
         file: file.clone(),
-        text: if opts.drop_text { String::new() } else { text },
+        // A compose file keeps its text: others may bring it in, and it them.
+        text: if opts.drop_text && file.kind != Kind::Compose {
+            String::new()
+        } else {
+            text
+        },
         extraction,
     }
 }
