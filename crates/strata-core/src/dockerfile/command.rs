@@ -78,6 +78,36 @@ pub fn check(instruction: &Instruction<'_>, escape: char) -> Result<(), String> 
                 return Ok(());
             }
             "expose" if !after.is_empty() => return Ok(()),
+            // Words as the parser splits them, none a blank name (`=value`).
+            "env" | "label" | "arg" => {
+                let mut words = super::words::WordSpans::new(after, escape).map(|r| &after[r]);
+                let mut any = false;
+                if words.all(|w| {
+                    any = true;
+                    !w.starts_with('=')
+                }) && any
+                {
+                    return Ok(());
+                }
+            }
+            // One word, or three with a valid stage name.
+            "from" => {
+                let words: Vec<&str> = after
+                    .split(super::words::is_token_space)
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                let fine = match words.as_slice() {
+                    [_] => true,
+                    [_, as_kw, name] => {
+                        as_kw.eq_ignore_ascii_case("as")
+                            && is_valid_stage_name(&name.to_ascii_lowercase())
+                    }
+                    _ => false,
+                };
+                if fine {
+                    return Ok(());
+                }
+            }
             // Shell form: whitespace-separated words, the last one the destination.
             "copy" | "add" if !after.starts_with('[') => {
                 let mut words = after

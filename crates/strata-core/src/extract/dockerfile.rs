@@ -77,6 +77,8 @@ struct Walk<'s, 'o> {
     reused: Vec<String>,
     /// Every stage of the file, read before the walk.
     stages: Stages,
+    /// All instructions, for the rare look at the whole `--from` graph (cycles).
+    instructions: &'s [Instruction<'s>],
     /// The index of the current stage; `None` before the first `FROM`.
     current: Option<usize>,
     /// Lower-cased names of the stages defined so far, for `FROM` lookups (a hash set:
@@ -122,6 +124,7 @@ pub fn extract(src: &str, opts: &Options) -> Extraction {
         defaults: HashMap::new(),
         reused: Vec::new(),
         stages,
+        instructions: &df.instructions,
         current: None,
         defined: HashSet::new(),
     };
@@ -530,7 +533,7 @@ impl Walk<'_, '_> {
         source: Source,
     ) -> Result<(), String> {
         let current = self.current.unwrap_or(0);
-        match self.stages.source(value, current, via)? {
+        match self.stages.source(value, current, via, self.instructions)? {
             stages::Source::Stage => self.skip(ins, value, SkipReason::BuildStage),
             stages::Source::Image if value == "scratch" => {
                 self.skip(ins, value, SkipReason::Scratch);

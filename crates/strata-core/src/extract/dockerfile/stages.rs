@@ -17,10 +17,6 @@ pub(super) struct Stages {
     /// Each name's last stage: BuildKit's `statesByName`, filled for every stage before
     /// any `--from` is looked up, so a later stage of the same name wins.
     by_name: HashMap<String, usize>,
-    /// The literal `--from` values of each stage's `COPY` and `RUN --mount` lines, with
-    /// whether each is a `COPY` (which may name an index): the dependency graph BuildKit
-    /// checks for cycles before it builds anything.
-    sources: Vec<Vec<(String, bool)>>,
 }
 
 /// What a `--from` value names.
@@ -48,9 +44,6 @@ impl Stages {
         let mut stages = Stages::default();
         for instruction in instructions {
             if !instruction.is("from") {
-                if let Some(current) = stages.sources.last_mut() {
-                    current.extend(literal_sources(instruction));
-                }
                 continue;
             }
             let (_, _, args) = split_command(&instruction.text);
@@ -68,17 +61,24 @@ impl Stages {
                 stages.by_name.insert(name.clone(), stages.names.len());
             }
             stages.names.push(name);
-            stages.sources.push(Vec::new());
         }
         stages
     }
 
     /// The stage BuildKit names when the `--from` graph has a cycle
     /// (`validateCircularDependency`): the first stage, in order, from which one is
-    /// reachable. `None` when there is none.
-    fn cycle(&self) -> Option<usize> {
-        let edges: Vec<Vec<usize>> = self
-            .sources
+    /// reachable. `None` when there is none. Only asked on the way to an error, so the
+    /// graph is read from the instructions then.
+    fn cycle(&self, instructions: &[Instruction<'_>]) -> Option<usize> {
+        let mut sources: Vec<Vec<(String, bool)>> = Vec::new();
+        for instruction in instructions {
+            if instruction.is("from") {
+                sources.push(Vec::new());
+            } else if let Some(current) = sources.last_mut() {
+                current.extend(literal_sources(instruction));
+            }
+        }
+        let edges: Vec<Vec<usize>> = sources
             .iter()
             .map(|values| {
                 values
@@ -128,6 +128,7 @@ impl Stages {
         value: &str,
         current: usize,
         via: Via<'_>,
+        instructions: &[Instruction<'_>],
     ) -> Result<Source, String> {
         let found = match via {
             Via::Copy => match atoi(value) {
@@ -143,7 +144,7 @@ impl Stages {
             return Ok(Source::Image);
         };
         if index >= current
-            && let Some(stage) = self.cycle()
+            && let Some(stage) = self.cycle(instructions)
         {
             return Err(format!(
                 "circular dependency detected on stage: {}",
