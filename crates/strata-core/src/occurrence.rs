@@ -304,7 +304,7 @@ mod tests {
                 | SkipReason::ComposeV1
                 | SkipReason::NotFollowed { .. }
                 | SkipReason::Placeholder { .. } => {}
-                | SkipReason::TemplateSource => {}
+                SkipReason::TemplateSource => {}
             }
         }
         all

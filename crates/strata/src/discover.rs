@@ -73,10 +73,9 @@ const TEMPLATE_EXTENSIONS: [&str; 11] = [
 /// What source code, documentation and data files end in: `dockerfile.rs`,
 /// `dockerfile_parse.py` or `Dockerfile.md` is about Dockerfiles, not one.
 const OTHER_EXTENSIONS: [&str; 40] = [
-    "rs", "go", "py", "pyi", "js", "mjs", "cjs", "ts", "jsx", "tsx", "java", "kt", "scala",
-    "rb", "php", "pl", "c", "h", "cc", "cpp", "hpp", "cs", "swift", "sh", "bash", "zsh", "ps1",
-    "bat", "md", "rst", "adoc", "html", "json", "toml", "xml", "yml", "yaml", "lock", "snap",
-    "svg",
+    "rs", "go", "py", "pyi", "js", "mjs", "cjs", "ts", "jsx", "tsx", "java", "kt", "scala", "rb",
+    "php", "pl", "c", "h", "cc", "cpp", "hpp", "cs", "swift", "sh", "bash", "zsh", "ps1", "bat",
+    "md", "rst", "adoc", "html", "json", "toml", "xml", "yml", "yaml", "lock", "snap", "svg",
 ];
 
 /// The names people give Dockerfiles (`docker build -f`): `Dockerfile`, `Containerfile`,

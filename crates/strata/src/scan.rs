@@ -93,7 +93,12 @@ pub fn scan_map<T: Send>(
     });
     let mut done = Vec::with_capacity(files.len());
     let mut later = Vec::new();
-    for slot in results.into_inner().unwrap_or_default().into_iter().flatten() {
+    for slot in results
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+    {
         match slot {
             Slot::Done(display, mapped) => done.push((display, mapped)),
             Slot::Later(scanned) => later.push(*scanned),

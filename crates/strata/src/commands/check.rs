@@ -34,7 +34,14 @@ pub(super) fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
         policy: config.check.policy.clone(),
     };
     let report = check::run(&results, &options)?;
-    write(out, &mut io::stderr().lock(), args.format, &report, &options, &root)?;
+    write(
+        out,
+        &mut io::stderr().lock(),
+        args.format,
+        &report,
+        &options,
+        &root,
+    )?;
     for (format, file) in &args.outputs {
         let mut buffer = Vec::new();
         write(

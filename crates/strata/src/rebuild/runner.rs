@@ -18,8 +18,8 @@ use super::trigger::{self, Request};
 use super::wait::{self, Base, Polling, short};
 use crate::config::workspace::CascadeSettings;
 use crate::hierarchy::Build;
-use crate::progress::Progress;
 use crate::hierarchy::published::{self, Published};
+use crate::progress::Progress;
 use crate::registry::RegistryClient;
 use crate::state::{NodeState, RunId, State};
 
