@@ -79,16 +79,20 @@ const OTHER_EXTENSIONS: [&str; 40] = [
 ];
 
 /// The names people give Dockerfiles (`docker build -f`): `Dockerfile`, `Containerfile`,
-/// `api.Dockerfile`, `Dockerfile.dev`, `Dockerfile-windows`, `Dockerfile_arm`; not a
-/// source or document file named after them (`dockerfile_parse.py`).
-fn is_dockerfile_name(name: &str) -> bool {
+/// `api.Dockerfile`, `Dockerfile.dev`, `Dockerfile-windows`, `Dockerfile_arm`,
+/// `Dockerfile.go`; not a source or document file named after them in lower case, as
+/// source files are (`dockerfile.go`, `dockerfile_parse.py`). `name` is lower-cased;
+/// `original` is the name as written.
+fn is_dockerfile_name(name: &str, original: &str) -> bool {
+    let source_like = original.starts_with(['d', 'c']);
     ["dockerfile", "containerfile"].iter().any(|stem| {
         name.ends_with(stem)
             || name.strip_prefix(stem).is_some_and(|rest| {
                 rest.starts_with(['.', '-', '_'])
-                    && !rest
-                        .rsplit_once('.')
-                        .is_some_and(|(_, ext)| OTHER_EXTENSIONS.contains(&ext))
+                    && !(source_like
+                        && rest
+                            .rsplit_once('.')
+                            .is_some_and(|(_, ext)| OTHER_EXTENSIONS.contains(&ext)))
             })
     })
 }
@@ -110,14 +114,15 @@ fn is_template_name(name: &str) -> bool {
 
 /// Classifies a file by its name and location.
 pub fn classify(relative: &Path) -> Option<Kind> {
-    let name = relative.file_name()?.to_str()?.to_ascii_lowercase();
+    let original = relative.file_name()?.to_str()?;
+    let name = original.to_ascii_lowercase();
     if name.ends_with(".dockerignore") {
         return None;
     }
     if is_template_name(&name) {
         return Some(Kind::DockerfileTemplate);
     }
-    if is_dockerfile_name(&name) {
+    if is_dockerfile_name(&name, original) {
         return Some(Kind::Dockerfile);
     }
     let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
@@ -284,7 +289,9 @@ mod tests {
             ("dockerfile.rs", None),
             ("dockerfile_parse_bench.py", None),
             ("dockerfile_ast_bench.js", None),
-            ("Dockerfile.md", None),
+            ("dockerfile.go", None),
+            ("Dockerfile.go", Some(Kind::Dockerfile)),
+            ("Dockerfile.python", Some(Kind::Dockerfile)),
             ("Dockerfile_arm64", Some(Kind::Dockerfile)),
             ("Dockerfile.j2", Some(Kind::DockerfileTemplate)),
             ("Dockerfile.template", Some(Kind::DockerfileTemplate)),
