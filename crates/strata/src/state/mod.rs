@@ -105,6 +105,7 @@ mod cascade;
 mod error;
 mod location;
 mod observation;
+mod postgres;
 mod proposal;
 mod queue;
 mod sqlite;
@@ -129,10 +130,13 @@ pub use queue::{
     QueueStats, RecordedMove, Watch,
 };
 
+use postgres::PostgresStore;
 use sqlite::SqliteStore;
 
-/// The newest schema version this build creates and understands.
+/// The newest schema version this build creates and understands (both backends: their
+/// migrations carry the same versions).
 pub const SCHEMA_VERSION: i64 = sqlite::SCHEMA_VERSION;
+const _: () = assert!(postgres::SCHEMA_VERSION == sqlite::SCHEMA_VERSION);
 
 /// An open state database. Cheap to clone (clones share connections); every method is
 /// one transaction.
@@ -144,6 +148,7 @@ pub struct State {
 #[derive(Debug, Clone)]
 enum Backend {
     Sqlite(SqliteStore),
+    Postgres(PostgresStore),
 }
 
 /// Runs `$call` on whichever backend `$state` has, bound as `$db`.
@@ -151,6 +156,7 @@ macro_rules! dispatch {
     ($state:expr, $db:ident => $call:expr) => {
         match &$state.backend {
             Backend::Sqlite($db) => $call,
+            Backend::Postgres($db) => $call,
         }
     };
 }
@@ -165,18 +171,25 @@ impl State {
         })
     }
 
-    /// Connects to a shared database by URL. Only PostgreSQL (`postgres://…`) is served
-    /// by URL; an SQLite file is [`State::open`]ed by path.
+    /// Connects to a shared PostgreSQL database by URL (`postgres://` or
+    /// `postgresql://`, with libpq's parameters such as `sslmode` and `sslrootcert`) and
+    /// applies pending migrations. An SQLite file is [`State::open`]ed by path.
     pub async fn connect(url: &str) -> Result<State, StateError> {
-        Err(StateError::Unsupported {
-            detail: format!(
-                "{}: this build has no PostgreSQL backend",
-                url.split('@').next_back().unwrap_or(url)
-            ),
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(StateError::Unsupported {
+                detail:
+                    "only postgres:// URLs are served by URL; give an SQLite database as a path"
+                        .to_owned(),
+            });
+        }
+        let store = PostgresStore::connect(url).await?;
+        Ok(State {
+            backend: Backend::Postgres(store),
         })
     }
 
-    /// Where the database is, for messages.
+    /// Where the database is, for messages: the SQLite file, or the PostgreSQL URL
+    /// without its password.
     pub fn path(&self) -> &Path {
         dispatch!(self, db => db.path())
     }
