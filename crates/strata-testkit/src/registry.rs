@@ -256,6 +256,28 @@ impl TestRegistry {
         *self.log_mark.lock().unwrap_or_else(|e| e.into_inner()) = len;
     }
 
+    /// Kills the registry at once (SIGKILL), as a crash would: what it held only in
+    /// memory, such as notifications not yet delivered, is lost; its storage stays.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the registry again after [`Self::kill`], on the same port, config and
+    /// storage (its logs are appended to).
+    pub async fn restart(&mut self) -> Result<()> {
+        self.kill();
+        let child = spawn_appending(&self.dir.path().join("config.yml"), self.dir.path())?;
+        let ca_pem = self.ca.as_ref().map(|ca| ca.ca_pem.clone());
+        match wait_ready(child, self.port, self.dir.path(), ca_pem.as_deref()).await {
+            Ok(child) => {
+                self.child = child;
+                Ok(())
+            }
+            Err(StartError::PortTaken(e) | StartError::Failed(e)) => Err(e),
+        }
+    }
+
     fn access_log_path(&self) -> PathBuf {
         self.dir.path().join("access.log")
     }
@@ -333,6 +355,22 @@ fn free_port() -> Result<u16> {
 fn spawn(config: &Path, dir: &Path) -> Result<Child> {
     let stdout = File::create(dir.join("access.log")).context("creating access.log")?;
     let stderr = File::create(dir.join("registry.log")).context("creating registry.log")?;
+    spawn_with(config, dir, stdout, stderr)
+}
+
+/// [`spawn`] for a restart: the logs go on where they were.
+fn spawn_appending(config: &Path, dir: &Path) -> Result<Child> {
+    let open = |name: &str| {
+        fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(dir.join(name))
+            .with_context(|| format!("opening {name}"))
+    };
+    spawn_with(config, dir, open("access.log")?, open("registry.log")?)
+}
+
+fn spawn_with(config: &Path, dir: &Path, stdout: File, stderr: File) -> Result<Child> {
     let mut cmd = Command::new(REGISTRY_BINARY);
     cmd.arg("serve")
         .arg(config)
