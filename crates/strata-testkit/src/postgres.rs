@@ -14,12 +14,15 @@
 use std::fs;
 use std::io::Write as _;
 use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result, bail};
+
+use crate::tls::TestCa;
 
 /// The superuser `initdb` creates, and its password.
 pub const POSTGRES_USER: &str = "strata";
@@ -45,6 +48,17 @@ pub struct TestPostgres {
 impl TestPostgres {
     /// Creates a cluster in a new temporary directory and starts it.
     pub fn start() -> Result<TestPostgres> {
+        TestPostgres::launch(false)
+    }
+
+    /// [`TestPostgres::start`], with TLS on: a certificate for `127.0.0.1` signed by a
+    /// CA made for this server ([`TestPostgres::ca_file`]), which no client trusts unless
+    /// given it. Plain connections are still accepted.
+    pub fn start_with_tls() -> Result<TestPostgres> {
+        TestPostgres::launch(true)
+    }
+
+    fn launch(tls: bool) -> Result<TestPostgres> {
         let bin = binaries()?;
         let run_as = is_root().then_some(SYSTEM_USER);
         let dir = tempfile::Builder::new()
@@ -78,6 +92,24 @@ impl TestPostgres {
             ]);
         run(&mut init).context("initdb")?;
         let _ = fs::remove_file(&pwfile);
+        if tls {
+            let ca = TestCa::generate()?;
+            let (cert, key) = (data.join("server.crt"), data.join("server.key"));
+            fs::write(&cert, &ca.cert_pem).context("writing the server certificate")?;
+            fs::write(&key, &ca.key_pem).context("writing the server key")?;
+            // The server refuses a key others can read.
+            fs::set_permissions(&key, fs::Permissions::from_mode(0o600))
+                .context("protecting the server key")?;
+            fs::write(dir.path().join("ca.pem"), &ca.ca_pem).context("writing the CA")?;
+            if let Some(user) = run_as {
+                let (cert, key) = (cert.to_string_lossy(), key.to_string_lossy());
+                run(Command::new("chown").args([user, &cert, &key]))?;
+            }
+            let conf = data.join("postgresql.auto.conf");
+            let mut text = fs::read_to_string(&conf).unwrap_or_default();
+            text.push_str("ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
+            fs::write(&conf, text).context("turning TLS on")?;
+        }
         let watchdog = watchdog(run_as, &bin, dir.path())?;
         // Picking a free port and handing it to the server races with other tests; a
         // lost race shows in the log as a failed bind: try another port.
@@ -114,6 +146,12 @@ impl TestPostgres {
         SHARED.get_or_init(|| {
             TestPostgres::start().unwrap_or_else(|e| panic!("starting PostgreSQL: {e:#}"))
         })
+    }
+
+    /// The CA that signed the server's certificate (servers started with TLS only).
+    pub fn ca_file(&self) -> Option<PathBuf> {
+        let ca = self.dir.path().join("ca.pem");
+        ca.is_file().then_some(ca)
     }
 
     /// The TCP port on 127.0.0.1.

@@ -378,3 +378,41 @@ async fn migrating_two_running_cascades_of_one_root_keeps_the_newest() {
     assert!(matches!(err, StateError::CascadeRunning { .. }), "{err}");
     state.close().await;
 }
+
+/// TLS as a managed PostgreSQL service wants it (rustls with aws-lc-rs): `verify-full`
+/// with the service's CA connects over TLS; without that CA the certificate is not
+/// trusted; `require` against a server without TLS fails instead of going plain.
+#[tokio::test]
+async fn postgres_over_tls_checks_the_servers_certificate() {
+    let server = TestPostgres::start_with_tls().unwrap();
+    let url = server.create_database().unwrap();
+    let ca = server.ca_file().unwrap();
+    let verified = format!(
+        "{url}?sslmode=verify-full&sslrootcert={}",
+        ca.to_string_lossy()
+    );
+    let state = State::connect(&verified).await.unwrap();
+    let first = state.record_observation(&tag(), &digest('a'), at(0)).await;
+    assert_eq!(first.unwrap(), Observation::New);
+    state.close().await;
+    let mut conn = raw_postgres(&verified).await;
+    let encrypted: bool =
+        sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert!(encrypted, "the connection is not encrypted");
+    conn.close().await.unwrap();
+
+    let untrusted = State::connect(&format!("{url}?sslmode=verify-full")).await;
+    assert!(
+        matches!(untrusted, Err(StateError::Open { .. })),
+        "{untrusted:?}"
+    );
+    let plain = TestPostgres::shared().create_database().unwrap();
+    let required = State::connect(&format!("{plain}?sslmode=require")).await;
+    assert!(
+        matches!(required, Err(StateError::Open { .. })),
+        "{required:?}"
+    );
+}
