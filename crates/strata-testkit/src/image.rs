@@ -130,6 +130,9 @@ pub struct Image {
     layers: Vec<Layer>,
     labels: BTreeMap<String, String>,
     annotations: BTreeMap<String, String>,
+    /// Extra `config.Env` entries after `PATH`, and `config.Cmd`, when set.
+    env: Vec<String>,
+    cmd: Option<Vec<String>>,
 }
 
 impl Image {
@@ -143,7 +146,29 @@ impl Image {
             layers: vec![Layer::from_seed(seed)],
             labels: BTreeMap::new(),
             annotations: BTreeMap::new(),
+            env: Vec::new(),
+            cmd: None,
         }
+    }
+
+    /// An image made of exactly these layers (no seed layer).
+    pub fn from_layers(layers: Vec<Layer>) -> Image {
+        Image {
+            layers,
+            ..Image::new("unused")
+        }
+    }
+
+    /// Add a `config.Env` entry (`NAME=value`).
+    pub fn env(mut self, entry: &str) -> Self {
+        self.env.push(entry.into());
+        self
+    }
+
+    /// Set `config.Cmd`.
+    pub fn cmd(mut self, words: &[&str]) -> Self {
+        self.cmd = Some(words.iter().map(|w| (*w).to_owned()).collect());
+        self
     }
 
     /// Like [`Image::new`] but an OCI image manifest.
@@ -235,11 +260,17 @@ impl Image {
             .iter()
             .map(|l| json!({"created": "2024-01-01T00:00:00Z", "created_by": format!("ADD {}", l.digest)}))
             .collect();
+        let mut env = vec!["PATH=/usr/bin:/bin".to_owned()];
+        env.extend(self.env.iter().cloned());
+        let mut run = json!({"Labels": self.labels, "Env": env});
+        if let (Some(cmd), Some(map)) = (&self.cmd, run.as_object_mut()) {
+            map.insert("Cmd".into(), json!(cmd));
+        }
         let mut config = json!({
             "architecture": self.architecture,
             "os": self.os,
             "created": "2024-01-01T00:00:00Z",
-            "config": {"Labels": self.labels, "Env": ["PATH=/usr/bin:/bin"]},
+            "config": run,
             "rootfs": {"type": "layers", "diff_ids": diff_ids},
             "history": history,
         });

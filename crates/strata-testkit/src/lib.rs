@@ -67,6 +67,7 @@
 //! ```
 
 mod access_log;
+pub mod browser;
 pub mod build;
 mod bulk;
 mod check;
@@ -76,6 +77,7 @@ pub mod hierarchy;
 mod image;
 mod index;
 mod jwt;
+pub mod packages;
 pub mod postgres;
 mod proxy;
 mod registry;

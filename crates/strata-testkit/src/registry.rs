@@ -152,7 +152,7 @@ impl TestRegistry {
             );
             let config_path = dir.path().join("config.yml");
             fs::write(&config_path, cfg).context("writing the registry config")?;
-            let child = spawn(&config_path, dir.path())?;
+            let child = spawn(&config_path, dir.path(), false)?;
             match wait_ready(child, port, dir.path(), ca_pem).await {
                 Ok(child) => {
                     let base = format!("{scheme}://127.0.0.1:{port}");
@@ -256,25 +256,30 @@ impl TestRegistry {
         *self.log_mark.lock().unwrap_or_else(|e| e.into_inner()) = len;
     }
 
-    /// Kills the registry at once (SIGKILL), as a crash would: what it held only in
-    /// memory, such as notifications not yet delivered, is lost; its storage stays.
+    /// Kills the registry with SIGKILL, as a crash would: whatever it held in memory
+    /// (its notification queue, say) is gone; its storage stays.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 
-    /// Starts the registry again after [`Self::kill`], on the same port, config and
-    /// storage (its logs are appended to).
+    /// Starts the registry again on the same port, configuration and storage after
+    /// [`Self::kill`]. Its access log goes on where it stopped.
     pub async fn restart(&mut self) -> Result<()> {
         self.kill();
-        let child = spawn_appending(&self.dir.path().join("config.yml"), self.dir.path())?;
-        let ca_pem = self.ca.as_ref().map(|ca| ca.ca_pem.clone());
-        match wait_ready(child, self.port, self.dir.path(), ca_pem.as_deref()).await {
+        let log = self.dir.path().join("registry.log");
+        let kept = self.dir.path().join("registry.log.before-restart");
+        fs::rename(&log, &kept).context("keeping the registry log")?;
+        let config_path = self.dir.path().join("config.yml");
+        let child = spawn(&config_path, self.dir.path(), true)?;
+        match wait_ready(child, self.port, self.dir.path(), self.ca_pem()).await {
             Ok(child) => {
                 self.child = child;
                 Ok(())
             }
-            Err(StartError::PortTaken(e) | StartError::Failed(e)) => Err(e),
+            Err(StartError::PortTaken(e) | StartError::Failed(e)) => {
+                Err(e.context("restarting the registry on its port"))
+            }
         }
     }
 
@@ -352,25 +357,15 @@ fn free_port() -> Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
-fn spawn(config: &Path, dir: &Path) -> Result<Child> {
-    let stdout = File::create(dir.join("access.log")).context("creating access.log")?;
+fn spawn(config: &Path, dir: &Path, append: bool) -> Result<Child> {
+    let stdout = fs::OpenOptions::new()
+        .create(true)
+        .append(append)
+        .write(true)
+        .truncate(!append)
+        .open(dir.join("access.log"))
+        .context("creating access.log")?;
     let stderr = File::create(dir.join("registry.log")).context("creating registry.log")?;
-    spawn_with(config, dir, stdout, stderr)
-}
-
-/// [`spawn`] for a restart: the logs go on where they were.
-fn spawn_appending(config: &Path, dir: &Path) -> Result<Child> {
-    let open = |name: &str| {
-        fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(dir.join(name))
-            .with_context(|| format!("opening {name}"))
-    };
-    spawn_with(config, dir, open("access.log")?, open("registry.log")?)
-}
-
-fn spawn_with(config: &Path, dir: &Path, stdout: File, stderr: File) -> Result<Child> {
     let mut cmd = Command::new(REGISTRY_BINARY);
     cmd.arg("serve")
         .arg(config)

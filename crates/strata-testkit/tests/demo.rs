@@ -1,6 +1,7 @@
 //! The demo (`scripts/demo`, `examples/demo`) tells its whole story against the strata
 //! binary of this build: every step exits as expected and the cascade leaves the graph
-//! fresh. It takes a second or two, so it runs with every `cargo test`.
+//! fresh, and `strata serve` cascades the next upstream push by itself. It takes a few
+//! seconds, so it runs with every `cargo test`.
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
@@ -44,7 +45,14 @@ fn the_demo_tells_the_whole_story() {
         &["-p", "strata-testkit", "--example", "demo"],
     );
     let dir = tempfile::tempdir().unwrap();
+    // The always-on step too, on a free loopback port, stopping once its cascade is done.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let output = Command::new(demo)
+        .args(["--serve-once", "--listen", &format!("127.0.0.1:{port}")])
         .env("STRATA_DEMO_DIR", dir.path().join("demo"))
         .env("STRATA_BIN", strata)
         .env(
@@ -64,4 +72,15 @@ fn the_demo_tells_the_whole_story() {
     assert!(stdout.contains("strata/python-3.12-slim"), "{stdout}");
     // Each step's exit code was checked by the demo: graph 1 before the cascade, 0 after.
     assert!(dir.path().join("demo/workspace/platform/.git").is_dir());
+    // strata serve took the notification of the next upstream push and cascaded it.
+    let always = &stdout[stdout.find("11. Always on").unwrap()..];
+    assert!(
+        always.contains("from the push to the last image published"),
+        "{always}"
+    );
+    assert!(
+        always.contains("pushed") && always.contains("detected"),
+        "{always}"
+    );
+    assert!(always.contains("strata serve stopped"), "{always}");
 }

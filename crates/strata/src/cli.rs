@@ -39,6 +39,12 @@ pub enum Command {
     /// Watch every tag the workspace references, always: poll once per interval, take
     /// webhooks, and update and cascade when a tag moves; HTTP API, metrics and dashboard.
     Serve(ServeArgs),
+    /// Compare two images per platform: config, layers, OS packages, the advisories the
+    /// change fixes or introduces, and why it moved (exit 1 when they differ).
+    Diff(DiffArgs),
+    /// OSV advisories for `strata diff` and pull requests: fetch the ecosystems' exports
+    /// (needs network; everything else reads them offline).
+    Advisories(AdvisoriesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -359,4 +365,73 @@ pub struct CascadeArgs {
     /// The state database (default: $STRATA_STATE, else the state directory).
     #[arg(long, value_name = "PATH")]
     pub state: Option<PathBuf>,
+}
+
+/// `strata diff` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum DiffFormat {
+    /// Text for a terminal.
+    #[default]
+    Table,
+    /// The Markdown pull requests carry.
+    Markdown,
+    /// The report as JSON (docs/diff.md).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old image: a tag, a digest, or both (`python:3.12-slim@sha256:…`).
+    pub old: String,
+    /// The new image; a bare `@sha256:…` or `sha256:…` means OLD's repository at that digest.
+    pub new: String,
+    /// Only this platform (`linux/arm64`; repeatable; default: every shared platform).
+    #[arg(long = "platform", value_name = "OS/ARCH[/VARIANT]")]
+    pub platforms: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: DiffFormat,
+    /// A directory of OSV advisories (`*.json`; default: $STRATA_ADVISORIES, else
+    /// `advisories` in the cache directory when present).
+    #[arg(long, value_name = "DIR")]
+    pub advisories: Option<PathBuf>,
+    /// A Docker Official Images checkout (for the `library/` entry that changed).
+    #[arg(long, value_name = "DIR")]
+    pub official_images: Option<PathBuf>,
+    /// The state database, for when strata first saw a base move (default: the state
+    /// directory's, when it exists).
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// Read settings from this file instead of strata.toml in the current directory.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Look REGISTRY's content up on HOST instead. Repeatable; overrides strata.toml.
+    #[arg(long = "registry-mirror", value_name = "REGISTRY=HOST")]
+    pub registry_mirrors: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AdvisoriesArgs {
+    #[command(subcommand)]
+    pub command: AdvisoriesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdvisoriesCommand {
+    /// Download each ecosystem's OSV export (`<ECOSYSTEM>/all.zip`) into the advisory
+    /// directory, replacing the previous one only once the new one reads.
+    Fetch(AdvisoriesFetchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AdvisoriesFetchArgs {
+    /// OSV ecosystems (default: Debian, Ubuntu, Alpine).
+    pub ecosystems: Vec<String>,
+    /// The advisory directory (default: $STRATA_ADVISORIES, else `advisories` in the
+    /// cache directory).
+    #[arg(long, value_name = "DIR")]
+    pub into: Option<PathBuf>,
+    /// Where exports are downloaded from; `{ecosystem}` is replaced by each name.
+    #[arg(long, value_name = "URL", default_value = crate::diff::refresh::OSV_EXPORT_URL)]
+    pub url: String,
 }

@@ -7,6 +7,7 @@ pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod diff;
 pub mod dirs;
 pub mod discover;
 pub mod forge;

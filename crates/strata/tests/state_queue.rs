@@ -475,8 +475,9 @@ async fn moves_their_steps_and_webhook_events_are_kept_in_order() {
         assert_eq!((&first.from, &first.to), (&digest('a'), &digest('b')));
         assert_eq!((first.observed_at, first.handled_at), (at(10), None));
 
-        // Steps recorded at one instant keep the order they were recorded in.
-        for step in ["pushed", "detected", "cascade"] {
+        // The move's timeline starts with its detection; steps recorded at one instant
+        // keep the order they were recorded in.
+        for step in ["pushed", "update", "cascade"] {
             state
                 .record_move_step(first.id, step, Some(step), at(20))
                 .await
@@ -493,7 +494,10 @@ async fn moves_their_steps_and_webhook_events_are_kept_in_order() {
             .into_iter()
             .map(|s| s.step)
             .collect();
-        assert_eq!(steps, ["published", "pushed", "detected", "cascade"]);
+        assert_eq!(
+            steps,
+            ["detected", "published", "pushed", "update", "cascade"]
+        );
 
         state.handle_move(first.id, at(30)).await.unwrap();
         state.handle_move(first.id, at(40)).await.unwrap();

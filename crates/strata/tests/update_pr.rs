@@ -126,6 +126,12 @@ async fn opens_one_pull_request_and_reruns_never_duplicate_it() {
         "{body}"
     );
     assert!(body.contains("<!-- strata:update {"), "{body}");
+    // The image comparison: the summary above the details, one collapsible section per
+    // platform (the index has two).
+    let summary = body.find("**Summary:**").expect(body);
+    let details = body.find("<details>").expect(body);
+    assert!(summary < details, "{body}");
+    assert_eq!(body.matches("<details>").count(), 2, "{body}");
 
     let state = State::open(&s.repo.state()).await.unwrap();
     let proposal = state.proposal(&s.key()).await.unwrap().unwrap();

@@ -47,6 +47,20 @@ pub struct ImageHistory {
     pub removed_tag_count: u32,
     /// In order of removal.
     pub removed_tags: Vec<RemovedTag>,
+    /// When each `GitCommit` the file ever named first appeared: its first 12 hex
+    /// digits -> the first mainline commit listing it. Traces an official image's move
+    /// to the official-images change that made it. Absent from older indexes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub git_commits: BTreeMap<String, GitCommitSeen>,
+}
+
+/// The first mainline commit of official-images that named a `GitCommit`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitCommitSeen {
+    /// First 12 hex digits of that official-images commit.
+    pub commit: String,
+    /// Its committer date.
+    pub date: Timestamp,
 }
 
 /// Where the index was computed from.
@@ -96,6 +110,11 @@ impl HistoryFile {
             (
                 "readded_count",
                 "present only if the tag was removed and later re-added before its final removal",
+            ),
+            (
+                "git_commits",
+                "per image: first 12 hex digits of each GitCommit the file named -> the first \
+                 mainline commit naming it (12 hex digits) and its committer date",
             ),
         ];
         HistoryFile {
@@ -154,6 +173,13 @@ impl History {
     /// Image names in the index, sorted.
     pub fn images(&self) -> impl Iterator<Item = &str> {
         self.file.images.keys().map(String::as_str)
+    }
+
+    /// The first official-images commit that named `git_commit` (full or abbreviated,
+    /// at least 12 hex digits) in `image`'s library file, when the index records it.
+    pub fn git_commit_seen(&self, image: &str, git_commit: &str) -> Option<&GitCommitSeen> {
+        let key = git_commit.get(..12)?;
+        self.file.images.get(image)?.git_commits.get(key)
     }
 
     /// When `image:tag` was listed and when it was removed, if it ever was.

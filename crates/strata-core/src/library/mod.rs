@@ -42,7 +42,9 @@ mod timestamp;
 use std::collections::BTreeMap;
 
 pub use entry::{DEFAULT_ARCHITECTURE, Entry, MAINTAINERS_FORMAT};
-pub use history::{History, HistoryFile, HistorySource, ImageHistory, RemovedTag, TagKind};
+pub use history::{
+    GitCommitSeen, History, HistoryFile, HistorySource, ImageHistory, RemovedTag, TagKind,
+};
 pub use manifest::{Format, Manifest, ManifestError, SharedTagGroup};
 pub use suggest::{Suggestion, successor, suggest};
 pub use support::{Removal, Support, official_image, support};

@@ -347,3 +347,65 @@ fn support_classifies_references() {
     let r: Reference = "app:1".parse().unwrap();
     assert_eq!(official_image(&r), Some("app"));
 }
+
+#[test]
+fn the_history_records_where_each_git_commit_first_appeared() {
+    let file = |commit: &str, arm: &str| {
+        format!(
+            "Maintainers: Jane Doe (@jane)\nGitRepo: https://github.com/docker-library/python.git\n\n\
+             Tags: 3.12-slim\nArchitectures: amd64, arm64v8\nGitCommit: {commit}\n\
+             arm64v8-GitCommit: {arm}\nDirectory: 3.12/slim\n"
+        )
+    };
+    let (a, b, c) = ("a".repeat(40), "b".repeat(40), "c".repeat(40));
+    let mut timeline = Timeline::new();
+    let day = |d: &str| Timestamp::parse(d).unwrap();
+    timeline.observe(
+        "1111111111111111",
+        day("2024-01-01T00:00:00Z"),
+        Snapshot::Text(&file(&a, &a)),
+    );
+    timeline.observe(
+        "2222222222222222",
+        day("2024-02-01T00:00:00Z"),
+        Snapshot::Text(&file(&b, &c)),
+    );
+    timeline.observe(
+        "3333333333333333",
+        day("2024-03-01T00:00:00Z"),
+        Snapshot::Text(&file(&b, &b)),
+    );
+    let image = timeline.finish();
+    let seen: Vec<(&str, &str)> = image
+        .git_commits
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.commit.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("aaaaaaaaaaaa", "111111111111"),
+            ("bbbbbbbbbbbb", "222222222222"),
+            ("cccccccccccc", "222222222222")
+        ]
+    );
+    // Through the index, with full or abbreviated commits; round-tripped through JSON.
+    let mut images = std::collections::BTreeMap::new();
+    images.insert("python".to_owned(), image);
+    let source = HistorySource {
+        repo: "r".into(),
+        head_commit: "h".into(),
+        head_date: None,
+        license: None,
+    };
+    let json = serde_json::to_string(&History::new(HistoryFile::describe(source, images))).unwrap();
+    let history: History = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        history
+            .git_commit_seen("python", &b)
+            .map(|s| s.commit.as_str()),
+        Some("222222222222")
+    );
+    assert!(history.git_commit_seen("python", "dddddddddddd").is_none());
+    assert!(history.git_commit_seen("python", "abc").is_none());
+}

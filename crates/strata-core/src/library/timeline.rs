@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::history::{ImageHistory, RemovedTag, TagKind};
+use super::history::{GitCommitSeen, ImageHistory, RemovedTag, TagKind};
 use super::manifest::{Format, Manifest};
 use super::rfc2822;
 use crate::reference::grammar;
@@ -148,6 +148,8 @@ pub struct Timeline {
     first_commit: Option<super::timestamp::Timestamp>,
     exists: bool,
     tags: HashMap<String, TagState>,
+    /// Abbreviated GitCommit -> where it first appeared.
+    git_commits: std::collections::BTreeMap<String, GitCommitSeen>,
 }
 
 impl Timeline {
@@ -182,6 +184,9 @@ impl Timeline {
             self.formats.push(listing.format);
         }
         let short: String = commit.chars().take(12).collect();
+        if let Snapshot::Text(text) = snapshot {
+            self.note_git_commits(text, &short, at);
+        }
         let listed: std::collections::HashSet<&str> =
             listing.tags.iter().map(|(t, _)| t.as_str()).collect();
         for state in self
@@ -209,6 +214,35 @@ impl Timeline {
                 state.readded += 1;
             }
             state.present = true;
+        }
+    }
+
+    /// Records the GitCommits (entries' own and per-architecture ones) this version names
+    /// for the first time. A version bashbrew cannot parse names none.
+    fn note_git_commits(&mut self, text: &str, commit: &str, at: super::timestamp::Timestamp) {
+        let Ok(manifest) = Manifest::parse(text) else {
+            return;
+        };
+        for entry in manifest.entries() {
+            let per_arch = entry
+                .arch_values
+                .iter()
+                .filter(|(key, _)| key.ends_with("-GitCommit"))
+                .map(|(_, value)| value);
+            for git_commit in std::iter::once(&entry.git_commit).chain(per_arch) {
+                let Some(key) = git_commit
+                    .get(..12)
+                    .filter(|k| k.bytes().all(|b| b.is_ascii_hexdigit()))
+                else {
+                    continue;
+                };
+                self.git_commits
+                    .entry(key.to_ascii_lowercase())
+                    .or_insert_with(|| GitCommitSeen {
+                        commit: commit.to_owned(),
+                        date: at,
+                    });
+            }
         }
     }
 
@@ -240,6 +274,7 @@ impl Timeline {
             current_tag_count: u32::try_from(current).unwrap_or(u32::MAX),
             removed_tag_count: u32::try_from(removed_tags.len()).unwrap_or(u32::MAX),
             removed_tags,
+            git_commits: self.git_commits,
         }
     }
 }

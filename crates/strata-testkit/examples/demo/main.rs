@@ -5,11 +5,17 @@
 //! story: scan, pin, check, a base fix upstream, check, update, graph, cascade, graph.
 //! Run it with `scripts/demo`; it never talks to anything but 127.0.0.1.
 //!
+//! `--serve` adds the always-on step: `strata serve` on the same workspace (listening on
+//! `--listen ADDR`, default 127.0.0.1:8080), the registry notifying it, one more upstream
+//! release cascaded with nobody in the loop; the server then runs until Ctrl-C
+//! (`--serve-once` stops it as soon as the cascade is done).
+//!
 //! Paths: the workspace is `target/strata-demo` (or `$STRATA_DEMO_DIR`), recreated each
 //! run; `strata` and `strata-test-builder` are taken from beside this program's own
 //! directory (`target/<profile>/`), or `$STRATA_BIN` and `$STRATA_TEST_BUILDER`.
 
 mod registry;
+mod serve;
 mod terminal;
 mod workspace;
 
@@ -40,8 +46,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let always = match options() {
+        Ok(always) => always,
+        Err(e) => {
+            eprintln!("demo: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
     // The registry is stopped when `run` returns, whatever happened.
-    match runtime.block_on(run(started)) {
+    match runtime.block_on(run(started, always.as_ref())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             println!();
@@ -49,6 +62,39 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The command line: nothing, or `--serve [--listen ADDR] [--serve-once]`.
+fn options() -> Result<Option<serve::Always>> {
+    let mut serve = false;
+    let mut once = false;
+    let mut listen = "127.0.0.1:8080".to_owned();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--serve" => serve = true,
+            "--serve-once" => {
+                serve = true;
+                once = true;
+            }
+            "--listen" => listen = args.next().context("--listen needs an address")?,
+            "-h" | "--help" => {
+                println!("usage: demo [--serve [--listen 127.0.0.1:8080] | --serve-once]");
+                std::process::exit(0);
+            }
+            other => bail!("unknown argument {other:?} (try --help)"),
+        }
+    }
+    if !serve {
+        return Ok(None);
+    }
+    let address: std::net::SocketAddr = listen
+        .parse()
+        .with_context(|| format!("--listen {listen:?} is not an address and port"))?;
+    if !address.ip().is_loopback() {
+        bail!("--listen {listen}: the demo serves on loopback only");
+    }
+    Ok(Some(serve::Always { listen, once }))
 }
 
 /// The programs the demo runs and the directory it works in.
@@ -122,7 +168,7 @@ impl Paths {
     }
 }
 
-async fn run(started: Instant) -> Result<()> {
+async fn run(started: Instant, always: Option<&serve::Always>) -> Result<()> {
     let paths = Paths::find()?;
     paths.recreate()?;
     let ws = paths.workspace();
@@ -133,7 +179,14 @@ async fn run(started: Instant) -> Result<()> {
         "Setting the scene",
         "A local registry stands in for Docker Hub; the team's images are already built on it.",
     );
-    let registry = TestRegistry::start()
+    let options = match always {
+        // The registry tells the server of every push, as a real one is configured to.
+        Some(always) => TestRegistry::options()
+            .notifications(&always.hook_url())
+            .notification_header("Authorization", &format!("Bearer {}", serve::HOOK_TOKEN)),
+        None => TestRegistry::options(),
+    };
+    let registry = TestRegistry::start_with(options)
         .await
         .context("starting the local registry")?;
     let mut hub = registry::seed(&registry).await?;
@@ -158,6 +211,9 @@ async fn run(started: Instant) -> Result<()> {
     println!("\n  Every command below runs in {}.", shown_path(&ws));
     let facts = story(&mut sh, &registry, &mut hub, &ws).await?;
     summary(&sh, &facts, &paths.root, started.elapsed());
+    if let Some(always) = always {
+        serve::run(&mut sh, always, &registry, &mut hub, &ws, &paths.root).await?;
+    }
     Ok(())
 }
 

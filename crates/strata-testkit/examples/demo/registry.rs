@@ -159,6 +159,43 @@ impl Hub {
         }
     }
 
+    /// A Python patch release: `python:3.12-slim` rebuilt on the same `debian:bookworm`,
+    /// pushed to its tag.
+    pub(crate) async fn push_python_patch(&mut self, registry: &TestRegistry) -> Result<Move> {
+        let debian_name = "library/debian:bookworm";
+        let python_name = "library/python:3.12-slim";
+        let debian = self
+            .images
+            .get(debian_name)
+            .cloned()
+            .context("debian:bookworm was not seeded")?;
+        let python = image_on(
+            Some(&debian),
+            Some(debian_name),
+            "python:3.12-slim, the next patch release",
+            false,
+        );
+        let digest = registry
+            .seeder()
+            .push_image("library/python", "3.12-slim", &python)
+            .await
+            .context("moving python:3.12-slim")?;
+        let fixed = Pushed {
+            image: python,
+            digest,
+            base: Some(debian_name.to_owned()),
+        };
+        let old = self
+            .images
+            .insert(python_name.to_owned(), fixed.clone())
+            .context("python:3.12-slim was not seeded")?;
+        Ok(Move {
+            name: familiar(python_name).to_owned(),
+            from: old.digest,
+            to: fixed.digest,
+        })
+    }
+
     /// The maintainers' fix: a new `debian:bookworm`, and `python:3.12-slim` rebuilt on
     /// it, both pushed to the tags they always had.
     pub(crate) async fn push_fix(&mut self, registry: &TestRegistry) -> Result<Vec<Move>> {

@@ -75,6 +75,31 @@ impl Shell {
         self.run("git", Path::new("git"), &full, &[0]).map(|_| ())
     }
 
+    /// `strata ARGS &`: started in the background with the same environment plus
+    /// `extra`, its output going to `log`; the caller stops it.
+    pub(crate) fn spawn(
+        &mut self,
+        args: &[&str],
+        extra: &[(&'static str, String)],
+        log: &Path,
+    ) -> Result<std::process::Child> {
+        println!("\n$ strata {} &", quoted(args));
+        let log =
+            std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        self.commands += 1;
+        Command::new(&self.strata)
+            .args(args)
+            .current_dir(&self.dir)
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .envs(extra.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .context("starting strata serve")
+    }
+
     fn run(&mut self, shown: &str, program: &Path, args: &[&str], expected: &[i32]) -> Result<i32> {
         println!("\n$ {shown} {}", quoted(args));
         let mut stdout = io::stdout();

@@ -1,7 +1,9 @@
 //! One module per verb, each thin: turn arguments into options, call the pipeline, print.
 
+mod advisories;
 mod cascade;
 mod check;
+mod diff;
 mod graph;
 mod official_images;
 mod pin;
@@ -40,6 +42,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Graph(args) => graph::run(&args),
         Command::Cascade(args) => cascade::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Diff(args) => diff::run(&args),
+        Command::Advisories(args) => advisories::run(&args),
     }
 }
 

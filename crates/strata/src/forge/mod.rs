@@ -24,6 +24,7 @@
 //! `_get`/`_post` anyway for the eight GitHub endpoints we call.
 
 mod answer;
+mod body;
 mod check_run;
 mod config;
 mod error;
@@ -36,6 +37,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
+pub use body::{CUT_NOTE, fit_body};
 pub use check_run::{
     Annotation, AnnotationLevel, CheckConclusion, CheckRun, CreatedCheckRun, MAX_ANNOTATIONS,
 };

@@ -304,6 +304,45 @@ impl Inner {
         }
     }
 
+    /// The `Authorization` header for pulling from `repository`, and the bearer token in
+    /// it, for requests sent outside the transport (streamed blobs). `None`: anonymous.
+    pub(crate) async fn pull_authorization(
+        &self,
+        registry: &RegistryState,
+        repository: &str,
+    ) -> Result<Option<(HeaderValue, Option<String>)>, RegistryError> {
+        let access = self.ping(registry).await?;
+        let scope = format!("repository:{repository}:pull");
+        let auth = self
+            .authorize(registry, repository, &access, &scope)
+            .await?;
+        Ok(auth.map(|a| (a.header, a.token)))
+    }
+
+    /// Forgets a bearer token a registry refused (401), so the next call gets a new one.
+    pub(crate) async fn reject_pull_token(
+        &self,
+        registry: &RegistryState,
+        repository: &str,
+        token: &str,
+    ) {
+        let scope = format!("repository:{repository}:pull");
+        self.tokens.reject(&registry.domain, &scope, token).await;
+    }
+
+    /// Waits for one of the registry's request permits (the per-registry limit).
+    pub(crate) async fn permit<'r>(
+        &self,
+        registry: &'r RegistryState,
+        target: &str,
+    ) -> Result<tokio::sync::SemaphorePermit<'r>, RegistryError> {
+        registry
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| protocol(registry, target, None, "client is shutting down".to_owned()))
+    }
+
     /// The Unauthorized error for a request still refused after fresh authorization.
     async fn refused(
         &self,

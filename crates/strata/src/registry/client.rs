@@ -84,6 +84,8 @@ pub(crate) struct Inner {
     pub(crate) tokens: TokenCache,
     pub(crate) stats: Arc<StatsBook>,
     pub(crate) cache: Option<ContentCache>,
+    /// Layer blobs on disk, set up on first use.
+    pub(crate) blobs: std::sync::OnceLock<super::blob_store::BlobStore>,
 }
 
 impl RegistryClient {
@@ -136,6 +138,7 @@ impl RegistryClient {
                 tokens: TokenCache::default(),
                 stats,
                 cache,
+                blobs: std::sync::OnceLock::new(),
             }),
         })
     }

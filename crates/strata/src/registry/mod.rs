@@ -9,6 +9,8 @@
 //!   no `Docker-Content-Digest`);
 //! - [`RegistryClient::manifest`], [`RegistryClient::platforms`],
 //!   [`RegistryClient::config`]: content by digest, verified, optionally cached on disk;
+//! - [`RegistryClient::blob_file`]: layer blobs streamed to an on-disk store by digest,
+//!   verified while they stream, fetched once;
 //! - [`RegistryClient::stats`]: requests sent per registry and the lowest rate-limit
 //!   budget seen.
 //!
@@ -20,6 +22,8 @@
 //! does, idempotently).
 
 mod auth;
+mod blob;
+mod blob_store;
 mod cache;
 mod challenge;
 mod client;
@@ -39,6 +43,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use blob::BlobFile;
 pub use client::{RegistryClient, Resolved, TagKey};
 pub use credentials::{Credential, Credentials};
 pub use error::RegistryError;

@@ -149,7 +149,7 @@ async fn render(shared: &Shared) -> Result<String, StateError> {
         .filter(|r| r.status == RunStatus::Running)
         .count();
     let mut moves = Vec::new();
-    for m in shared.state.moves(false, 10).await? {
+    for m in shared.state.moves(false, 40).await? {
         let steps = shared
             .state
             .move_steps(m.id)

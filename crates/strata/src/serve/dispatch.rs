@@ -96,7 +96,7 @@ async fn act_on(
                     key: format!("check:{key}"),
                     payload: json!({
                         "registry": key.registry, "repository": key.repository,
-                        "tag": key.tag, "pushed_at": push.pushed_at,
+                        "tag": key.tag, "pushed_at": push.pushed_at, "digest": push.digest,
                     })
                     .to_string(),
                     priority: 10,

@@ -42,6 +42,25 @@ pub(super) async fn run(shared: &Shared, id: MoveId) -> Result<()> {
             .await;
         shared.notify("move");
     };
+    // The tag moved on since: the newer move (recorded, with its own job) carries this one.
+    if let Some(current) = shared.state.current(&recorded.key).await?
+        && current.digest != recorded.to
+    {
+        step(
+            "superseded",
+            format!(
+                "{} moved on to {}; that move carries this one",
+                recorded.key, current.digest
+            ),
+        )
+        .await;
+        shared
+            .state
+            .handle_move(id, OffsetDateTime::now_utc())
+            .await
+            .context("marking the move handled")?;
+        return Ok(());
+    }
     // A managed image rebuilt by a cascade moves too: that cascade carries its subtree.
     if let Some(run) = carried_by(shared, &root, &recorded.to).await? {
         step(
@@ -61,6 +80,22 @@ pub(super) async fn run(shared: &Shared, id: MoveId) -> Result<()> {
         if !lines.is_empty() {
             step("update", lines.join("; ")).await;
         }
+    }
+    // An earlier move's pipeline may have met this digest already when its cascade
+    // resolved the tag, and finished it: that cascade was this move's.
+    if let Some(run) = root_carried(shared, &root, &recorded.to).await? {
+        step(
+            "cascade",
+            format!("done by cascade {run}, which started from this digest"),
+        )
+        .await;
+        shared
+            .state
+            .handle_move(id, OffsetDateTime::now_utc())
+            .await
+            .context("marking the move handled")?;
+        shared.notify("move");
+        return Ok(());
     }
     let options = rebuild::Options {
         quiet: true,
@@ -111,6 +146,19 @@ pub(super) async fn run(shared: &Shared, id: MoveId) -> Result<()> {
 
 /// The cascade `image`'s move to `to` belongs to: a running one that has it as a node
 /// (not finished), or one that published it at `to`.
+/// A cascade from `root` at digest `to` that succeeded, if any. (A running one is
+/// joined by running the cascade: it resumes, so a job taken over from a dead worker
+/// carries its cascade on.)
+async fn root_carried(shared: &Shared, root: &ImageRef, to: &Digest) -> Result<Option<RunId>> {
+    for run in shared.state.recent_cascades(50).await? {
+        let same_root = ImageRef::parse(&run.root_image).is_ok_and(|r| r == *root);
+        if same_root && run.status == RunStatus::Succeeded && run.new_root_digest == *to {
+            return Ok(Some(run.id));
+        }
+    }
+    Ok(None)
+}
+
 async fn carried_by(shared: &Shared, image: &ImageRef, to: &Digest) -> Result<Option<RunId>> {
     let name = image.to_string();
     for run in shared.state.recent_cascades(50).await? {

@@ -9,7 +9,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 use std::time::Duration;
 
-use strata_core::reference::Reference;
+use strata_core::reference::{Digest, Reference};
 use time::OffsetDateTime;
 use tokio::task::JoinSet;
 
@@ -67,13 +67,17 @@ pub(super) async fn run(shared: Arc<Shared>) {
     }
 }
 
-/// Looks `key` up now and records it; `pushed_at` is when a webhook said it was pushed
-/// (for the detection latency). Returns whether it moved.
-pub(super) async fn check(
-    shared: &Shared,
-    key: &TagKey,
-    pushed_at: Option<OffsetDateTime>,
-) -> bool {
+/// What a webhook said of a push: when, and the manifest's digest when it named one.
+#[derive(Debug, Clone)]
+pub(super) struct Pushed {
+    pub(super) at: OffsetDateTime,
+    pub(super) digest: Option<Digest>,
+}
+
+/// Looks `key` up now and records it; `pushed` is what a webhook said of the push (its
+/// time goes on the move's timeline and into the detection latency, when the push is
+/// the one that made the move). Returns whether it moved.
+pub(super) async fn check(shared: &Shared, key: &TagKey, pushed: Option<Pushed>) -> bool {
     let config = shared.config();
     let interval = config.serve.interval;
     let now = OffsetDateTime::now_utc();
@@ -101,6 +105,10 @@ pub(super) async fn check(
     let next = next_check(now, interval, config.serve.jitter_permille, key);
     match resolved {
         Ok(resolved) => {
+            // A notification of an older push (delivered late) says nothing of this digest.
+            let pushed_at = pushed
+                .filter(|p| p.digest.as_ref().is_none_or(|d| *d == resolved.digest))
+                .map(|p| p.at);
             let seen = shared
                 .state
                 .record_observation(key, &resolved.digest, now)
@@ -117,10 +125,6 @@ pub(super) async fn check(
                             .record_move_step(tag_move.id, "pushed", Some(&detail), at)
                             .await;
                     }
-                    let _ = shared
-                        .state
-                        .record_move_step(tag_move.id, "detected", Some(&detail), now)
-                        .await;
                     shared.wake.notify_one();
                     shared.notify("move");
                     true
@@ -131,6 +135,9 @@ pub(super) async fn check(
                 }
                 Ok(_) => {
                     shared.metrics.lookup(&key.registry, "unchanged");
+                    if let Some(at) = pushed_at {
+                        pushed_after_all(shared, key, &resolved.digest, at).await;
+                    }
                     false
                 }
                 Err(e) => {
@@ -159,6 +166,27 @@ pub(super) async fn check(
             false
         }
     }
+}
+
+/// A notified push whose move someone else recorded first (a cascade resolving its root,
+/// say): the push still belongs at the start of that move's timeline.
+async fn pushed_after_all(shared: &Shared, key: &TagKey, digest: &Digest, at: OffsetDateTime) {
+    let Ok(Some(last)) = shared.state.last_move(key).await else {
+        return;
+    };
+    if last.to != *digest {
+        return;
+    }
+    let steps = shared.state.move_steps(last.id).await.unwrap_or_default();
+    if steps.iter().any(|s| s.step == "pushed") {
+        return;
+    }
+    let detail = format!("{key}: {} -> {}", last.from, last.to);
+    let _ = shared
+        .state
+        .record_move_step(last.id, "pushed", Some(&detail), at)
+        .await;
+    shared.notify("move");
 }
 
 /// When `registry`'s last rate-limit reading leaves too little budget: how long to wait.

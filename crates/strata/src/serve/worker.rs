@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use super::{Shared, pipeline, poll, watchlist};
 use crate::registry::TagKey;
 use crate::state::{Job, JobEnd, JobKind, MoveId};
+use strata_core::reference::Digest;
 
 /// How long a worker rests when the queue is empty.
 const IDLE: Duration = Duration::from_millis(200);
@@ -107,6 +108,8 @@ struct CheckTag {
     tag: String,
     #[serde(default)]
     pushed_at: Option<String>,
+    #[serde(default)]
+    digest: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -125,8 +128,18 @@ async fn execute(shared: &Shared, job: &Job) -> Result<()> {
                 repository: check.repository,
                 tag: check.tag,
             };
-            let pushed_at = check.pushed_at.as_deref().and_then(push_time);
-            poll::check(shared, &key, pushed_at).await;
+            let pushed = check
+                .pushed_at
+                .as_deref()
+                .and_then(push_time)
+                .map(|at| poll::Pushed {
+                    at,
+                    digest: check
+                        .digest
+                        .as_deref()
+                        .and_then(|d| d.parse::<Digest>().ok()),
+                });
+            poll::check(shared, &key, pushed).await;
             Ok(())
         }
         JobKind::Move => {

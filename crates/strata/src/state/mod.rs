@@ -228,14 +228,22 @@ impl State {
 impl State {
     /// Records that `key` pointed at `digest` at `at` and says what that means: a new
     /// tag, unchanged (since when), moved (from what, and since when the new digest has
-    /// been seen), or outdated (older than the latest observation; not a move).
+    /// been seen), or outdated (older than the latest observation; not a move). A move
+    /// starts its timeline with a `detected` step, whoever saw it (a poll, a check, a
+    /// cascade resolving its root).
     pub async fn record_observation(
         &self,
         key: &TagKey,
         digest: &Digest,
         at: OffsetDateTime,
     ) -> Result<Observation, StateError> {
-        dispatch!(self, db => db.record_observation(key, digest, at).await)
+        let seen = dispatch!(self, db => db.record_observation(key, digest, at).await)?;
+        if let Observation::Moved(tag_move) = &seen {
+            let detail = format!("{key}: {} -> {}", tag_move.from, tag_move.to);
+            self.record_move_step(tag_move.id, "detected", Some(&detail), at)
+                .await?;
+        }
+        Ok(seen)
     }
 
     /// What `key` points at, as last observed; `None` if never observed.

@@ -1,12 +1,14 @@
 //! resolve stage, for pull request bodies: what the registry says about both sides of a
 //! move — the platforms of the old and new digests, and the source repository and
-//! revision the new (and old) image configs carry as OCI labels. Failures here never
+//! revision the new (and old) image configs carry as OCI labels, and the full image
+//! comparison of `crate::diff` (summary and per-platform details). Failures here never
 //! fail an update; they are shown as unknown. Network only through the registry client.
 
 use strata_core::reference::{Digest, Reference};
 use strata_core::update::BaseMove;
 
 use crate::registry::{ManifestKind, PlatformDigest, RegistryClient};
+use crate::state::State;
 
 /// `org.opencontainers.image.source`: where the image's source lives.
 pub const SOURCE_LABEL: &str = "org.opencontainers.image.source";
@@ -35,6 +37,8 @@ pub struct MoveDetails {
     /// The old and new images' revision labels.
     pub old_revision: Option<String>,
     pub new_revision: Option<String>,
+    /// What changed in the image and why (Markdown), shown first in the body.
+    pub summary: Option<String>,
     /// Further sections. The extension point for what later stages know about a move
     /// (the full image comparison, the vulnerability delta): each adds a [`Section`]
     /// here and the body renders it after the built-in ones.
@@ -43,7 +47,7 @@ pub struct MoveDetails {
 
 /// Fetches everything the body shows for `mv` (platform lists and configs are read by
 /// digest, verified and cached by the client).
-pub async fn fetch(client: &RegistryClient, mv: &BaseMove) -> MoveDetails {
+pub async fn fetch(client: &RegistryClient, mv: &BaseMove, state: Option<&State>) -> MoveDetails {
     let base = &mv.base;
     let old = mv.from.first();
     let old_platforms = match old {
@@ -56,19 +60,56 @@ pub async fn fetch(client: &RegistryClient, mv: &BaseMove) -> MoveDetails {
         Some(digest) => labels(client, base, digest).await,
         None => Default::default(),
     };
+    let (summary, extra) = comparison(client, mv, state).await;
     MoveDetails {
         old_platforms,
         new_platforms,
         source: new_labels.get(SOURCE_LABEL).cloned(),
         old_revision: old_labels.get(REVISION_LABEL).cloned(),
         new_revision: new_labels.get(REVISION_LABEL).cloned(),
-        extra: extra_sections(mv),
+        summary,
+        extra,
     }
 }
 
-/// Sections other stages contribute; none yet.
-fn extra_sections(_mv: &BaseMove) -> Vec<Section> {
-    Vec::new()
+/// The most characters one move's image comparison takes in a body (several moves
+/// share a body; the forge's own limit is enforced on the whole body when sent).
+pub const COMPARISON_BUDGET: usize = 40_000;
+
+/// The image comparison of the move's old and new digests (`strata diff`): the summary
+/// for the top of the body, and the per-platform details as a section. A comparison
+/// that fails says so; it never fails the update.
+async fn comparison(
+    client: &RegistryClient,
+    mv: &BaseMove,
+    state: Option<&State>,
+) -> (Option<String>, Vec<Section>) {
+    let Some(old) = mv.from.first() else {
+        return (None, Vec::new());
+    };
+    let options = crate::diff::Options {
+        advisories: crate::diff::advisories::location(None),
+        ..crate::diff::Options::default()
+    };
+    let old_ref = mv.base.with_digest(old.clone());
+    let new_ref = mv.base.with_digest(mv.to.clone());
+    match crate::diff::diff(client, &old_ref, &new_ref, &options, state).await {
+        Ok(report) => {
+            let md = strata_core::imagediff::markdown_for_pull_request(&report, COMPARISON_BUDGET);
+            let details = (!md.details.is_empty()).then(|| Section {
+                title: "Details per platform".to_owned(),
+                markdown: md.details,
+            });
+            (Some(md.summary), details.into_iter().collect())
+        }
+        Err(err) => (
+            Some(format!(
+                "strata could not compare the two images: {}\n",
+                format!("{err:#}").replace('\n', " ")
+            )),
+            Vec::new(),
+        ),
+    }
 }
 
 async fn platforms(

@@ -165,6 +165,9 @@ fn move_body(out: &mut String, text: &MoveText<'_>) {
         let _ = writeln!(out, "| Old | `{old}` |");
     }
     let _ = writeln!(out, "| New | `{}` |\n", mv.to);
+    if let Some(summary) = &text.details.summary {
+        let _ = writeln!(out, "{}\n", summary.trim_end());
+    }
     if let Some(at) = text.first_seen {
         let _ = writeln!(out, "First seen at the new digest: {}\n", format_time(at));
     }

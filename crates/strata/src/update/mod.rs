@@ -365,7 +365,10 @@ impl Pipeline<'_> {
             group,
             base: repo.base_branch.as_deref(),
             title: group.title(),
-            body: message::pull_request_body(group, &texts),
+            body: crate::forge::fit_body(
+                &message::pull_request_body(group, &texts),
+                target.kind.body_limit(),
+            ),
             labels: self.labels,
             auto_merge: self.auto_merge,
         };
@@ -376,7 +379,7 @@ impl Pipeline<'_> {
     /// What the registry says about both digests of a move, for pull requests only.
     async fn details(&self, mv: &BaseMove, proposing: bool) -> MoveDetails {
         match &self.client {
-            Some(client) if proposing => details::fetch(client, mv).await,
+            Some(client) if proposing => details::fetch(client, mv, Some(self.state)).await,
             _ => MoveDetails::default(),
         }
     }

@@ -25,8 +25,13 @@ pub fn free_port() -> u16 {
 /// `[serve]` table for that port added to its `strata.toml`.
 pub async fn org(mode: Mode, port: u16, interval: &str, extra: &str) -> Org {
     let url = format!("http://127.0.0.1:{port}/hooks/registry");
+    org_notifying(mode, port, &url, interval, extra).await
+}
+
+/// [`org`] with the registry's notifications sent to `url` instead.
+pub async fn org_notifying(mode: Mode, port: u16, url: &str, interval: &str, extra: &str) -> Org {
     let options = strata_testkit::RegistryOptions::default()
-        .notifications(&url)
+        .notifications(url)
         .notification_header("Authorization", &format!("Bearer {HOOK_TOKEN}"));
     let org = Org::with_registry(mode, None, options).await;
     let path = org.workspace().join("strata.toml");

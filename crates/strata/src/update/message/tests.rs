@@ -68,6 +68,7 @@ fn the_body_shows_platforms_source_links_extra_sections_files_and_a_marker() {
         source: Some("https://github.com/docker-library/python.git".into()),
         old_revision: Some("abc".into()),
         new_revision: Some("def".into()),
+        summary: None,
         extra: vec![Section {
             title: "Vulnerabilities".into(),
             markdown: "none fixed\n".into(),
