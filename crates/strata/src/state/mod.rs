@@ -75,7 +75,7 @@
 //! OpenSSL, no ring): async on our tokio runtime, a migrator, and one API for both
 //! backends. SQLite adds about 30 s of CPU to a cold debug build (the bundled SQLite C
 //! source is half of it); the PostgreSQL driver with TLS through the rustls and aws-lc-rs
-//! strata already uses adds 31 small crates (SCRAM's hashes and HMAC in a newer RustCrypto
+//! strata already uses adds 30 small crates (SCRAM's hashes and HMAC in a newer RustCrypto
 //! generation, `stringprep`, `whoami`, Mozilla's roots in `webpki-roots`, ...): see the
 //! README's dependency table for the measured cost. TLS is there because managed
 //! PostgreSQL services require it (`?sslmode=require`, or `verify-full` with
