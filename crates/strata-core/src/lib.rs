@@ -3,6 +3,7 @@
 //! the filesystem, the network, a clock or a database: callers hand in bytes and get values.
 
 pub mod check;
+pub mod ci;
 mod decision;
 pub mod dockerfile;
 pub mod extract;

@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod adopt;
+pub use adopt::*;
+
 /// Keep container images on fresh, pinned base images.
 #[derive(Debug, Parser)]
 #[command(name = "strata", version, about, long_about = None)]
@@ -45,6 +48,15 @@ pub enum Command {
     /// OSV advisories for `strata diff` and pull requests: fetch the ecosystems' exports
     /// (needs network; everything else reads them offline).
     Advisories(AdvisoriesArgs),
+    /// Write a commented strata.toml for a repository or a folder of repositories, from
+    /// what their CI files, Dockerfiles and compose files say they build.
+    Init(InitArgs),
+    /// Check strata.toml (errors with line and column), or print its JSON Schema.
+    Config(ConfigArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Write the manual pages, generated from the same definitions as --help.
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -207,6 +219,16 @@ impl From<MergeMethodArg> for crate::forge::MergeMethod {
     }
 }
 
+/// `--output FORMAT=FILE`.
+fn parse_output(s: &str) -> Result<(CheckFormat, PathBuf), String> {
+    let (format, file) = s
+        .split_once('=')
+        .filter(|(_, f)| !f.is_empty())
+        .ok_or_else(|| format!("expected FORMAT=FILE, got {s:?}"))?;
+    let format = CheckFormat::from_str(format, true)?;
+    Ok((format, PathBuf::from(file)))
+}
+
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
@@ -251,6 +273,8 @@ pub enum CheckFormat {
     Sarif,
     /// GitHub Actions workflow commands (annotations).
     Github,
+    /// A Markdown summary (a GitHub job summary, a pull request comment).
+    Markdown,
 }
 
 #[derive(Debug, Args)]
@@ -260,6 +284,10 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: CheckFormat,
+    /// Also write the findings in FORMAT to FILE, from the same run (repeatable):
+    /// `--output sarif=strata.sarif --output markdown=summary.md`.
+    #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = parse_output)]
+    pub outputs: Vec<(CheckFormat, PathBuf)>,
     /// Send no network request: only the checks that need none (unpinned,
     /// unsupported-tag, invalid references), e.g. in a pre-commit hook.
     #[arg(long)]

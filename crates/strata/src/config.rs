@@ -24,9 +24,13 @@ use serde::Deserialize;
 use strata_core::reference::grammar::match_domain;
 
 pub mod check;
+mod position;
+pub mod schema;
 pub mod serve;
 pub mod update;
 pub mod workspace;
+
+pub use position::Position;
 
 /// The file looked up in the scanned root when `--config` is not given.
 pub const FILE_NAME: &str = "strata.toml";
@@ -34,11 +38,15 @@ pub const FILE_NAME: &str = "strata.toml";
 /// Most requests in flight per registry a config may ask for.
 const MAX_IN_FLIGHT: usize = 256;
 
-/// A bad config file: which file, which key (dotted, when known) and what is wrong.
+/// A bad config file: which file, where in it, which key (dotted, when known) and what
+/// is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}: {}{message}", file.display(), key.as_ref().map(|k| format!("{k}: ")).unwrap_or_default())]
+#[error("{}{}: {}{message}", file.display(), position::suffix(at.as_ref()), key.as_ref().map(|k| format!("{k}: ")).unwrap_or_default())]
 pub struct ConfigError {
     pub file: PathBuf,
+    /// The line and column the error is at, when the text shows it (filled in by
+    /// [`parse`] from the key when a validator leaves it out).
+    pub at: Option<Position>,
     pub key: Option<String>,
     pub message: String,
 }
@@ -167,26 +175,44 @@ impl Default for RegistrySettings {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// strata's configuration: registries, the image workspace, update and check policies.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "strata.toml")]
 struct RawConfig {
+    /// How registries are reached.
     #[serde(default)]
     registry: RawRegistry,
+    /// The repositories and images of the image hierarchy (`strata graph`, `strata
+    /// cascade`). Without it, the config's directory is the only repository.
     workspace: Option<workspace::RawWorkspace>,
+    /// How `strata update` groups moved pins and what its pull requests carry.
     update: Option<update::RawUpdate>,
+    /// The policy `strata check` applies.
     check: Option<check::RawCheck>,
+    /// The always-on watcher, `strata serve`.
     serve: Option<serve::RawServe>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `[registry]`.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Registry")]
 struct RawRegistry {
+    /// Registries spoken to over plain HTTP, as `host[:port]` (loopback registries
+    /// always are).
     #[serde(default)]
     insecure: Vec<String>,
+    /// An extra CA bundle (PEM), relative to this file.
     ca_file: Option<String>,
+    /// Requests in flight at once per registry (1 to 256; default 16).
+    #[schemars(range(min = 1, max = 256))]
     max_in_flight: Option<i64>,
+    /// Registry (`host[:port]`) to the mirror host that serves the same content.
     #[serde(default)]
     mirrors: BTreeMap<String, String>,
+    /// `pin` and `check` also fetch every resolved manifest by digest and check its
+    /// sha256 (a second request per tag, counted as a pull by Docker Hub).
     #[serde(default)]
     verify: bool,
 }
@@ -209,6 +235,7 @@ pub fn load(explicit: Option<&Path>, root: &Path) -> Result<Config, ConfigError>
         Err(err) => {
             return Err(ConfigError {
                 file,
+                at: None,
                 key: None,
                 message: format!("cannot read: {err}"),
             });
@@ -238,13 +265,15 @@ pub fn find(root: &Path) -> Option<std::path::PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// Parses and validates config text read from `file`.
+/// Parses and validates config text read from `file`. Every error names the line and
+/// column it is at (and, for an unknown key, the nearest known one).
 pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
-    let raw: RawConfig = toml::from_str(text).map_err(|err| ConfigError {
-        file: file.to_owned(),
-        key: None,
-        message: err.to_string().trim_end().to_owned(),
-    })?;
+    validate(text, file).map_err(|error| position::locate(error, text))
+}
+
+fn validate(text: &str, file: &Path) -> Result<Config, ConfigError> {
+    let raw: RawConfig =
+        toml::from_str(text).map_err(|err| position::from_toml(&err, file, text))?;
     let registry = validate_registry(raw.registry, file)?;
     let workspace = workspace::validate(raw.workspace, file, text)?;
     let update = update::validate(raw.update, file)?;
@@ -263,6 +292,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
 fn validate_registry(raw: RawRegistry, file: &Path) -> Result<RegistrySettings, ConfigError> {
     let error = |key: String, message: String| ConfigError {
         file: file.to_owned(),
+        at: None,
         key: Some(key),
         message,
     };

@@ -13,6 +13,7 @@ pub mod discover;
 pub mod forge;
 pub mod git;
 pub mod hierarchy;
+pub mod init;
 pub mod official_images;
 pub mod outcome;
 pub mod output;

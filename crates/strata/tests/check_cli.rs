@@ -263,7 +263,8 @@ async fn errors_win_over_findings_and_name_the_failed_lookup() {
     let run = repo.strata(&args(&["check"], &flags)).await;
     assert_code(&run, 2);
     assert!(
-        run.stderr.contains("strata.toml: check.severity.unpinned:"),
+        run.stderr
+            .contains("strata.toml:2:25: check.severity.unpinned:"),
         "{}",
         run.stderr
     );

@@ -231,7 +231,10 @@ async fn pins_every_shape_to_the_digest_the_registry_serves() {
         stamps.into_iter().map(|s| s.0).collect::<Vec<_>>()
     };
     assert_eq!(paths(repo.stamps()), paths(files_before));
-    insta::assert_snapshot!("pin_shapes_table", run.stdout);
+    insta::assert_snapshot!(
+        "pin_shapes_table",
+        run.stdout.replace(&registry.host(), "<mirror>")
+    );
 
     // A second run finds everything pinned and touches no file.
     let before = repo.stamps();
@@ -282,7 +285,7 @@ async fn dry_run_prints_the_diff_exits_1_and_writes_nothing() {
             .contains("--- a/crlf/Dockerfile\n+++ b/crlf/Dockerfile\n")
     );
     assert!(run.stderr.contains("19 would pin"), "{}", run.stderr);
-    let mut snapshot = run.stdout.clone();
+    let mut snapshot = run.stdout.replace(&registry.host(), "<mirror>");
     for (key, digest) in &digests {
         snapshot = snapshot.replace(digest, &format!("<{key}>"));
     }
@@ -394,7 +397,9 @@ async fn json_lists_pins_platforms_skips_and_registry_stats() {
     // Platform lists are cached by digest under STRATA_CACHE_DIR, not in the repository.
     assert!(repo.cache().join("registry/manifests/sha256").is_dir());
 
-    let mut text = serde_json::to_string_pretty(&doc).unwrap();
+    let mut text = serde_json::to_string_pretty(&doc)
+        .unwrap()
+        .replace(&registry.host(), "<mirror>");
     for (key, digest) in &digests {
         text = text.replace(digest, &format!("<{key}>"));
     }

@@ -80,7 +80,7 @@ async fn invalid_settings_name_the_file_and_key_and_change_nothing() {
     assert_eq!(run.code, 2);
     assert_eq!(
         run.stderr,
-        "error: ./strata.toml: registry.max_in_flight: 0 is out of range (1 to 256)\n"
+        "error: ./strata.toml:2:17: registry.max_in_flight: 0 is out of range (1 to 256)\n"
     );
     assert_eq!(repo.read("Dockerfile"), "FROM python:3.12\n");
 

@@ -193,7 +193,8 @@ async fn verify_on_a_healthy_registry_pins_everything_with_two_requests_per_tag(
     assert_eq!(counted(&registry).await, expected_counts(UNIQUE_TAGS));
     assert!(
         run.stdout.contains(&format!(
-            "registry requests: docker.io {}",
+            "registry requests: {} (mirror of docker.io) {}",
+            registry.host(),
             2 * UNIQUE_TAGS + 1
         )),
         "{}",

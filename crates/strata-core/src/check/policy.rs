@@ -72,6 +72,18 @@ impl Ignore {
         });
         code && image && path
     }
+
+    /// Whether this rule leaves `file` out entirely: a rule with only `path` drops every
+    /// finding of the file, so the file is not checked at all (what it cannot be read
+    /// as is not reported either).
+    pub fn covers_file(&self, file: &str) -> bool {
+        self.codes.is_empty()
+            && self.image.is_none()
+            && self.path.as_ref().is_some_and(|glob| {
+                let name = file.rsplit('/').next().unwrap_or(file);
+                glob.matches(file) || (!glob.has_slash() && glob.matches(name))
+            })
+    }
 }
 
 fn image_matches(glob: &Glob, reference: &Reference) -> bool {
@@ -118,6 +130,12 @@ impl Policy {
     /// The ignore rules, in order.
     pub fn ignores(&self) -> &[Ignore] {
         &self.ignores
+    }
+
+    /// Whether a path-only ignore rule leaves `file` out entirely (see
+    /// [`Ignore::covers_file`]).
+    pub fn skips_file(&self, file: &str) -> bool {
+        self.ignores.iter().any(|rule| rule.covers_file(file))
     }
 
     /// Sets each finding's severity and drops the ignored ones; returns how many were

@@ -367,3 +367,36 @@ fn codes_round_trip_and_skip_codes_match_their_skip_reasons() {
     );
     assert_eq!(Code::of_skip(&crate::occurrence::SkipReason::Scratch), None);
 }
+
+/// A path-only rule leaves the file out entirely; a rule with codes or an image only
+/// drops matching findings (the file is still read and checked).
+#[test]
+fn only_a_path_only_rule_skips_a_file() {
+    let glob = |g: &str| Glob::new(g).unwrap();
+    let mut policy = Policy::default();
+    policy.ignore(Ignore {
+        codes: Vec::new(),
+        image: None,
+        path: Some(glob("corpus/**")),
+    });
+    policy.ignore(Ignore {
+        codes: vec![Code::Unpinned],
+        image: None,
+        path: Some(glob("legacy/**")),
+    });
+    policy.ignore(Ignore {
+        codes: Vec::new(),
+        image: Some(glob("python")),
+        path: Some(glob("app/**")),
+    });
+    policy.ignore(Ignore {
+        codes: Vec::new(),
+        image: None,
+        path: Some(glob("Dockerfile.test")),
+    });
+    assert!(policy.skips_file("corpus/a/Dockerfile"));
+    assert!(policy.skips_file("deep/dir/Dockerfile.test"));
+    assert!(!policy.skips_file("legacy/Dockerfile"));
+    assert!(!policy.skips_file("app/Dockerfile"));
+    assert!(!policy.skips_file("Dockerfile"));
+}

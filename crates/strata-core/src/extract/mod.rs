@@ -7,4 +7,4 @@ pub mod compose;
 pub mod dockerfile;
 pub mod kubernetes;
 mod target;
-mod yaml;
+pub(crate) mod yaml;

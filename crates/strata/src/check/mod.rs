@@ -119,6 +119,10 @@ pub fn run(results: &[FileScan], options: &Options) -> Result<Report> {
         ..Report::default()
     };
     for result in results {
+        // A file a path-only ignore rule covers is not checked: its read errors too.
+        if options.policy.skips_file(&result.file.display) {
+            continue;
+        }
         for error in &result.extraction.errors {
             report.problems.push(Problem {
                 file: Some(result.file.display.clone()),

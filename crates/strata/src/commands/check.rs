@@ -13,7 +13,7 @@ use crate::cli::{CheckArgs, CheckFormat};
 use crate::config::Config;
 use crate::forge::{ForgeConfig, ForgeKind, GitHub};
 use crate::registry::install_crypto_provider;
-use crate::report::{github, json, sarif, table};
+use crate::report::{github, json, markdown, sarif, table};
 use crate::selection;
 
 pub(super) fn run(args: &CheckArgs) -> Result<u8> {
@@ -35,6 +35,21 @@ pub(super) fn run(args: &CheckArgs) -> Result<u8> {
     };
     let report = check::run(&results, &options)?;
     print(args.format, &report, &options, &root)?;
+    for (format, file) in &args.outputs {
+        let mut buffer = Vec::new();
+        write(
+            &mut buffer,
+            &mut io::sink(),
+            *format,
+            &report,
+            &options,
+            &root,
+        )?;
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        std::fs::write(file, buffer).with_context(|| format!("writing {}", file.display()))?;
+    }
     let mut code = report.exit_code();
     if publish_wanted(args, &config)
         && let Err(err) = publish(args, &report)
@@ -48,23 +63,44 @@ pub(super) fn run(args: &CheckArgs) -> Result<u8> {
 fn print(format: CheckFormat, report: &Report, options: &Options, root: &Path) -> Result<()> {
     let stdout = io::stdout();
     let mut out = stdout.lock();
+    write(
+        &mut out,
+        &mut io::stderr().lock(),
+        format,
+        report,
+        options,
+        root,
+    )?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The report in `format` (a table's problems go to `err`).
+fn write(
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    format: CheckFormat,
+    report: &Report,
+    options: &Options,
+    root: &Path,
+) -> Result<()> {
     match format {
         CheckFormat::Table => {
-            table::write_table_report(&mut out, &mut io::stderr().lock(), report)?;
+            table::write_table_report(out, err, report)?;
         }
         CheckFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &json::check_json(report))
+            serde_json::to_writer_pretty(&mut *out, &json::check_json(report))
                 .context("writing JSON")?;
             writeln!(out)?;
         }
         CheckFormat::Sarif => {
             let log = sarif::sarif(report, &options.policy, Some(root));
-            serde_json::to_writer_pretty(&mut out, &log).context("writing SARIF")?;
+            serde_json::to_writer_pretty(&mut *out, &log).context("writing SARIF")?;
             writeln!(out)?;
         }
-        CheckFormat::Github => github::write_annotations(&mut out, report)?,
+        CheckFormat::Github => github::write_annotations(out, report)?,
+        CheckFormat::Markdown => markdown::write_summary(out, report)?,
     }
-    out.flush()?;
     Ok(())
 }
 

@@ -3,12 +3,16 @@
 mod advisories;
 mod cascade;
 mod check;
+mod completions;
 mod diff;
 mod graph;
+mod init;
+mod man;
 mod official_images;
 mod pin;
 mod scan;
 mod serve;
+mod strata_toml;
 mod update;
 
 use std::io::{self, Write};
@@ -44,6 +48,10 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Serve(args) => serve::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Advisories(args) => advisories::run(&args),
+        Command::Init(args) => init::run(&args),
+        Command::Config(args) => strata_toml::run(&args),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => man::run(&args),
     }
 }
 

@@ -39,27 +39,49 @@ pub struct CheckSettings {
 }
 
 /// `[check]` as written.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Check")]
 pub struct RawCheck {
+    /// A Docker Official Images checkout or copy (`library/`, `removed-tags.json`),
+    /// relative to this file.
     official_images: Option<String>,
+    /// Publish the findings as a GitHub check run.
     github_check_run: Option<bool>,
+    /// Severity per finding code: `error`, `warning`, `note` or `ignore`.
     #[serde(default)]
+    #[schemars(schema_with = "severity_schema")]
     severity: BTreeMap<String, String>,
+    /// Findings left out by image or path.
     #[serde(default)]
     ignore: Vec<RawIgnore>,
 }
 
+/// The severity table: known codes only, known levels only.
+fn severity_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let codes: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+    schemars::json_schema!({
+        "type": "object",
+        "propertyNames": { "enum": codes },
+        "additionalProperties": { "enum": ["error", "warning", "note", "ignore"] },
+    })
+}
+
 /// One `[[check.ignore]]` as written.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Ignore")]
 struct RawIgnore {
+    /// Images to leave out: a glob on the familiar or full name, with or without tag.
     image: Option<String>,
+    /// Files to leave out: a glob relative to the scanned root.
     path: Option<String>,
+    /// The finding codes left out (default: every code).
     #[serde(default)]
     codes: Vec<String>,
     /// Why (for readers of the file; not used).
     #[serde(default, rename = "reason")]
+    #[schemars(rename = "reason")]
     _reason: Option<String>,
 }
 
@@ -70,6 +92,7 @@ pub fn validate(raw: Option<RawCheck>, file: &Path) -> Result<CheckSettings, Con
     };
     let error = |key: String, message: String| ConfigError {
         file: file.to_owned(),
+        at: None,
         key: Some(key),
         message,
     };

@@ -94,32 +94,60 @@ impl Default for ServeSettings {
     }
 }
 
-/// `[serve]` as written.
-#[derive(Debug, Default, Deserialize)]
+/// `[serve]` as written: how `strata serve` listens, looks tags up and acts on a move.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Serve")]
 pub struct RawServe {
+    /// The HTTP server's address and port: API, webhooks, metrics, dashboard (default
+    /// 127.0.0.1:8080).
     listen: Option<String>,
+    /// Each watched tag is looked up once per interval (`30s`, `5m`, `1h`; default 5m).
     interval: Option<String>,
+    /// Each next lookup moves at random by up to this share of the interval, either way
+    /// (0 to 0.5; default 0.1).
+    #[schemars(range(min = 0.0, max = 0.5))]
     jitter: Option<f64>,
+    /// Jobs this process runs at once (default 4).
+    #[schemars(range(min = 1))]
     workers: Option<i64>,
+    /// How long a job is leased to a process before another may take it over; renewed
+    /// while it runs (default 2m).
     lease: Option<String>,
+    /// What a moved tag sets off besides the cascade (default `off`).
+    #[schemars(extend("enum" = ["off", "commit", "push", "pr"]))]
     update: Option<String>,
+    /// With `update = "pr"`: the forge the pull requests go to.
+    #[schemars(extend("enum" = ["github", "gitlab", "gitea"]))]
     forge: Option<String>,
+    /// Registry hosts a webhook may name beyond those of the watched tags.
     #[serde(default)]
     webhook_registries: Vec<String>,
+    /// The environment variables holding the webhooks' secrets (never the secrets).
     #[serde(default)]
     secrets: RawSecrets,
+    /// The largest webhook body accepted, in bytes (default 1 MiB).
+    #[schemars(range(min = 1))]
     max_body: Option<i64>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `[serve.secrets]`: names of environment variables, never the secrets themselves. A
+/// webhook whose variable is unset or empty is turned off (404).
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ServeSecrets")]
 struct RawSecrets {
+    /// Registry notifications: `Authorization: Bearer <token>`.
     registry: Option<String>,
+    /// Docker Hub: the last path segment of the hook URL.
     dockerhub: Option<String>,
+    /// GitHub: the secret of `X-Hub-Signature-256`.
     github: Option<String>,
+    /// GitLab: the `X-Gitlab-Token`.
     gitlab: Option<String>,
+    /// Gitea and Forgejo: the secret of `X-Gitea-Signature`.
     gitea: Option<String>,
+    /// The admin token that turns on the API's and dashboard's actions.
     admin: Option<String>,
 }
 
@@ -131,6 +159,7 @@ pub fn validate(raw: Option<RawServe>, file: &Path) -> Result<ServeSettings, Con
     };
     let error = |key: &str, message: String| ConfigError {
         file: file.to_owned(),
+        at: None,
         key: Some(format!("serve.{key}")),
         message,
     };

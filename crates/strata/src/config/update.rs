@@ -31,12 +31,19 @@ pub struct UpdateSettings {
 }
 
 /// `[update]` as written.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Update")]
 pub struct RawUpdate {
+    /// `base`: one branch per moved base tag (default); `repository`: one branch for
+    /// every move, one commit per base.
+    #[schemars(extend("enum" = ["base", "repository"]))]
     group: Option<String>,
+    /// Labels put on newly opened pull requests.
     #[serde(default)]
     labels: Vec<String>,
+    /// Rebuild the managed images below a moved base (default: on when the file
+    /// declares `[workspace]`).
     cascade: Option<bool>,
 }
 
@@ -47,6 +54,7 @@ pub fn validate(raw: Option<RawUpdate>, file: &Path) -> Result<UpdateSettings, C
     };
     let error = |key: String, message: String| ConfigError {
         file: file.to_owned(),
+        at: None,
         key: Some(key),
         message,
     };

@@ -244,55 +244,107 @@ impl Default for CascadeSettings {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `[workspace]`.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Workspace")]
 pub(super) struct RawWorkspace {
+    /// `os/arch[/variant]` whose layers are compared in multi-platform images (default
+    /// `linux/amd64`).
     platform: Option<String>,
+    /// Which edges staleness and cascades follow: `final-stage` (default) or `all`
+    /// (builder stages and `COPY --from` sources too).
+    #[schemars(extend("enum" = ["final-stage", "all"]))]
     follow: Option<String>,
+    /// Where git repositories are cloned, relative to this file (default: the cache
+    /// directory).
     clone_dir: Option<String>,
+    /// How a cascade paces itself.
     #[serde(default)]
     cascade: RawCascade,
+    /// The trigger of every managed image that names none itself.
     trigger: Option<RawTrigger>,
+    /// How rebuilds get their new pins: `in-place`, `commit`, `pull-request` or `none`
+    /// (default: by trigger).
+    #[schemars(extend("enum" = ["in-place", "commit", "pull-request", "none"]))]
     pins: Option<String>,
+    /// The repositories strata manages.
     #[serde(default)]
     repository: Vec<RawRepository>,
+    /// Statements about single images: which Dockerfile builds them, with what.
     #[serde(default)]
     image: Vec<RawImage>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `[workspace.cascade]`.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Cascade")]
 struct RawCascade {
+    /// Rebuilds in flight at once (1 to 64; default 8).
+    #[schemars(range(min = 1, max = 64))]
     parallel: Option<i64>,
+    /// Per image, trigger to published on the new base: `250ms`, `5s`, `30m`, `2h`
+    /// (default 1h).
     timeout: Option<String>,
+    /// The first wait between registry polls (default 50ms); each wait is 1.5 times the
+    /// last.
     poll_interval: Option<String>,
+    /// The longest wait between polls (default 5s).
     poll_max: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `[[workspace.repository]]`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Repository")]
 struct RawRepository {
+    /// How images and messages name it (default: the last path or URL segment).
     name: Option<String>,
+    /// A directory, relative to this file (or `git`).
     path: Option<String>,
+    /// A git URL, cloned shallow into the clone directory (or `path`).
     git: Option<String>,
+    /// With `git`: the branch or tag (default: the remote's default branch).
     rev: Option<String>,
+    /// Naming rule for Dockerfiles that state no image: `{dir}` is the Dockerfile's
+    /// directory name, `{repo}` the repository's, e.g.
+    /// `registry.example.com/org/{dir}:latest`.
     produces: Option<String>,
+    /// How its images are rebuilt (unless an image says otherwise).
     trigger: Option<RawTrigger>,
+    /// How its rebuilds get their new pins: `in-place`, `commit`, `pull-request`,
+    /// `none`.
+    #[schemars(extend("enum" = ["in-place", "commit", "pull-request", "none"]))]
     pins: Option<String>,
+    /// The branch new pins are committed to (`pins = "commit"`).
     branch: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `[[workspace.image]]`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Image")]
 struct RawImage {
+    /// The image, with its tag: `registry.example.com/org/api:2`.
     name: String,
+    /// The repository (by name) whose Dockerfile builds it.
     repository: Option<String>,
+    /// Its Dockerfile, relative to the repository (needs `repository`).
     dockerfile: Option<String>,
+    /// The stage built (`--target`), when not the last.
     target: Option<String>,
+    /// `--platform`, when not the workspace's: `os/arch[/variant]`.
     platform: Option<String>,
+    /// `--build-arg`s: its bases are read with them and its trigger is told them.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     build_args: BTreeMap<String, toml::Spanned<String>>,
+    /// How it is rebuilt (else its repository's, else the workspace's).
     trigger: Option<RawTrigger>,
+    /// How its rebuilds get their new pins: `in-place`, `commit`, `pull-request`,
+    /// `none`.
+    #[schemars(extend("enum" = ["in-place", "commit", "pull-request", "none"]))]
     pins: Option<String>,
 }
 
@@ -304,6 +356,7 @@ pub(super) fn error(
 ) -> ConfigError {
     ConfigError {
         file: file.to_owned(),
+        at: None,
         key: Some(key.into()),
         message: message.into(),
     }

@@ -1,9 +1,10 @@
 //! act stage, for reading: how `strata check` findings are shown: a table for people,
-//! JSON (the documented, stable shape), SARIF 2.1.0 for code scanning, and GitHub
-//! Actions annotations or a check run. Renders reports; decides and sends nothing.
+//! JSON (the documented, stable shape), SARIF 2.1.0 for code scanning, GitHub Actions
+//! annotations or a check run, and a Markdown summary. Renders reports; decides and sends nothing.
 
 pub mod github;
 pub mod json;
+pub mod markdown;
 pub mod sarif;
 pub mod table;
 

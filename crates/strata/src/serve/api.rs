@@ -36,12 +36,18 @@ impl From<StateError> for ApiError {
 
 type Answer = Result<Json<Value>, ApiError>;
 
+/// RFC 3339 in UTC with milliseconds: a move's steps are often within one second.
 fn time(at: OffsetDateTime) -> String {
-    rfc3339(at)
+    let whole = rfc3339(at);
+    let millis = at.millisecond();
+    match whole.strip_suffix('Z') {
+        Some(seconds) => format!("{seconds}.{millis:03}Z"),
+        None => whole,
+    }
 }
 
 fn time_opt(at: Option<OffsetDateTime>) -> Option<String> {
-    at.map(rfc3339)
+    at.map(time)
 }
 
 /// `GET /api/images`: every watched tag, with what it points at.

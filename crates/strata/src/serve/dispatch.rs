@@ -93,7 +93,12 @@ async fn act_on(
             Ok(key) => {
                 let job = NewJob {
                     kind: JobKind::CheckTag,
-                    key: format!("check:{key}"),
+                    // One check per pushed digest: a late notification of an older
+                    // push must not stand in for this one's (its time and digest).
+                    key: match &push.digest {
+                        Some(digest) => format!("check:{key}@{digest}"),
+                        None => format!("check:{key}"),
+                    },
                     payload: json!({
                         "registry": key.registry, "repository": key.repository,
                         "tag": key.tag, "pushed_at": push.pushed_at, "digest": push.digest,

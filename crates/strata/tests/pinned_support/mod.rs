@@ -551,6 +551,16 @@ impl Org {
         std::fs::write(path, text.replace(&direct, &shell)).unwrap();
     }
 
+    /// Moves the root tag to an image made from `seed` (one seed, one digest).
+    pub async fn move_root_with(&self, seed: &str) -> String {
+        let (repo, tag) = split(&self.root);
+        self.registry
+            .seeder()
+            .push_image(&repo, &tag, &Image::new(seed))
+            .await
+            .unwrap()
+    }
+
     /// Moves the root tag once more (another fix); returns its digest.
     pub async fn move_root_again(&self) -> String {
         let (repo, tag) = split(&self.root);

@@ -183,7 +183,7 @@ fn mistakes_name_the_key() {
     for (text, expected) in cases {
         let err = fails(text);
         assert!(err.contains(expected), "{text}\n{err}");
-        assert!(err.starts_with("/ws/strata.toml: "), "{err}");
+        assert!(err.starts_with("/ws/strata.toml:"), "{err}");
     }
 }
 

@@ -171,36 +171,61 @@ impl Trigger {
     }
 }
 
-/// A trigger table as written.
-#[derive(Debug, Default, Deserialize)]
+/// A trigger table as written: how an image's rebuild is started (docs/cascade.md,
+/// "Triggers").
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Trigger")]
 pub(super) struct RawTrigger {
+    /// The kind; may be left out for `command` (with `command`) and `webhook` (with
+    /// `url`).
+    #[schemars(extend("enum" = ["command", "webhook", "github-workflow", "github-dispatch", "gitlab-pipeline", "pr", "push"]))]
     kind: Option<String>,
+    /// `command`: the argument vector, program first (never a shell string).
     command: Option<Vec<String>>,
+    /// `command`: extra environment variables.
     #[serde(default)]
     env: BTreeMap<String, String>,
+    /// `webhook`: the URL posted to.
     url: Option<String>,
+    /// `webhook`: the variable holding the HMAC secret.
     secret_env: Option<String>,
+    /// `github-workflow`, `github-dispatch`: `owner/name`; `pr`: the forge repository.
     repository: Option<String>,
+    /// `github-workflow`: the workflow file name or id.
     workflow: Option<String>,
+    /// `github-workflow`, `gitlab-pipeline`: the ref to run on (default `main`).
     #[serde(rename = "ref")]
     git_ref: Option<String>,
+    /// `github-workflow`: `true` (image, base_image, base_digest, level, cascade_id) or
+    /// a list of the payload names to send as workflow inputs.
     inputs: Option<RawInputs>,
+    /// `github-dispatch`: the event type (default `strata-cascade`).
     event_type: Option<String>,
+    /// `gitlab-pipeline`: the project path.
     project: Option<String>,
+    /// The variable holding the token (`gitlab-pipeline`: required).
     token_env: Option<String>,
+    /// The forge API's base URL.
     api_url: Option<String>,
+    /// `pr`: `github`, `gitlab` or `gitea` (default: told from `origin`).
+    #[schemars(extend("enum" = ["github", "gitlab", "gitea"]))]
     forge: Option<String>,
+    /// `pr`: labels put on a newly opened pull request.
     #[serde(default)]
     labels: Vec<String>,
+    /// `pr`: turn on the forge's auto-merge.
     #[serde(default)]
     auto_merge: bool,
+    /// `pr`: `merge`, `squash` or `rebase` (default: the forge's).
+    #[schemars(extend("enum" = ["merge", "squash", "rebase"]))]
     merge_method: Option<String>,
 }
 
 /// `inputs = true` or `inputs = ["image", …]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
+#[schemars(rename = "Inputs")]
 enum RawInputs {
     All(bool),
     Names(Vec<String>),
