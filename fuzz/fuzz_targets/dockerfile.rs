@@ -19,6 +19,9 @@ fuzz_target!(|data: &[u8]| {
     let mut opts = Options::default();
     opts.build_args.insert("A".into(), "x".into());
     let out = extract(text, &opts);
+    for warning in &out.warnings {
+        assert!(warning.occurrence.is_none_or(|i| i < out.occurrences.len()));
+    }
     for occ in &out.occurrences {
         if occ.blocked.is_none() {
             assert!(occ.span.start <= occ.span.end && occ.span.end <= text.len());

@@ -132,6 +132,10 @@ pub enum SkipReason {
     /// The value holds an obvious placeholder (`<PROJECT_ID>`, `$IMAGE_URL`), filled in by
     /// something else before use; names it.
     Placeholder { text: String },
+    /// The whole file is a template that renders into a Dockerfile (`Dockerfile.j2`,
+    /// `Dockerfile.template`, or instructions that are template markers such as `{{`):
+    /// what it builds is only known once it is rendered.
+    TemplateSource,
 }
 
 impl SkipReason {
@@ -150,6 +154,7 @@ impl SkipReason {
         "compose-v1",
         "not-followed",
         "placeholder",
+        "template-source",
     ];
 
     /// The stable kebab-case code.
@@ -168,6 +173,7 @@ impl SkipReason {
             SkipReason::ComposeV1 => "compose-v1",
             SkipReason::NotFollowed { .. } => "not-followed",
             SkipReason::Placeholder { .. } => "placeholder",
+            SkipReason::TemplateSource => "template-source",
         }
     }
 
@@ -213,6 +219,9 @@ impl SkipReason {
             SkipReason::Placeholder { text } => {
                 format!("{text} is a placeholder, filled in before use; the image is not known here")
             }
+            SkipReason::TemplateSource => {
+                "a template that renders into a Dockerfile; scan the rendered file".to_owned()
+            }
         }
     }
 }
@@ -235,12 +244,26 @@ pub struct ExtractError {
     pub message: String,
 }
 
+/// Something the build tool would warn about and go on (BuildKit's lint rules such as
+/// `UndefinedArgInFrom`): the reference is still used, but maybe not as meant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub line: usize,
+    /// The index in [`Extraction::occurrences`] of the occurrence it concerns, if any.
+    pub occurrence: Option<usize>,
+    /// A stable kebab-case code: the slug of the BuildKit rule it follows
+    /// (`undefined-arg-in-from`).
+    pub code: &'static str,
+    pub message: String,
+}
+
 /// Everything one extractor found in one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Extraction {
     pub occurrences: Vec<Occurrence>,
     pub skips: Vec<Skip>,
     pub errors: Vec<ExtractError>,
+    pub warnings: Vec<Warning>,
 }
 
 #[cfg(test)]
@@ -264,6 +287,7 @@ mod tests {
             SkipReason::ComposeV1,
             SkipReason::NotFollowed { reason: "r".into() },
             SkipReason::Placeholder { text: "<X>".into() },
+            SkipReason::TemplateSource,
         ];
         for reason in &all {
             match reason {
@@ -280,6 +304,7 @@ mod tests {
                 | SkipReason::ComposeV1
                 | SkipReason::NotFollowed { .. }
                 | SkipReason::Placeholder { .. } => {}
+                SkipReason::TemplateSource => {}
             }
         }
         all

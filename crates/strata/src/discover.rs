@@ -12,6 +12,9 @@ use ignore::WalkBuilder;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     Dockerfile,
+    /// A template that renders into a Dockerfile (`Dockerfile.j2`, `Dockerfile.template`):
+    /// reported as a `template-source` skip, never read.
+    DockerfileTemplate,
     Compose,
     Workflow,
     /// GitHub Actions action metadata (`action.yml` / `action.yaml`).
@@ -60,17 +63,66 @@ pub struct WalkError {
     pub message: String,
 }
 
+/// What template files end in: `Dockerfile.template`, `.tmpl`/`.tpl`/`.gotmpl` (Go
+/// templates), `.j2`/`.jinja`/`.jinja2` (Jinja), `.in` (autoconf, CMake `configure_file`),
+/// `.erb`, `.mustache`, `.hbs`.
+const TEMPLATE_EXTENSIONS: [&str; 11] = [
+    "template", "tmpl", "tpl", "gotmpl", "j2", "jinja", "jinja2", "in", "erb", "mustache", "hbs",
+];
+
+/// What source code, documentation and data files end in: `dockerfile.rs`,
+/// `dockerfile_parse.py` or `Dockerfile.md` is about Dockerfiles, not one.
+const OTHER_EXTENSIONS: [&str; 40] = [
+    "rs", "go", "py", "pyi", "js", "mjs", "cjs", "ts", "jsx", "tsx", "java", "kt", "scala", "rb",
+    "php", "pl", "c", "h", "cc", "cpp", "hpp", "cs", "swift", "sh", "bash", "zsh", "ps1", "bat",
+    "md", "rst", "adoc", "html", "json", "toml", "xml", "yml", "yaml", "lock", "snap", "svg",
+];
+
+/// The names people give Dockerfiles (`docker build -f`): `Dockerfile`, `Containerfile`,
+/// `api.Dockerfile`, `Dockerfile.dev`, `Dockerfile-windows`, `Dockerfile_arm`,
+/// `Dockerfile.go`; not a source or document file named after them in lower case, as
+/// source files are (`dockerfile.go`, `dockerfile_parse.py`). `name` is lower-cased;
+/// `original` is the name as written.
+fn is_dockerfile_name(name: &str, original: &str) -> bool {
+    let source_like = original.starts_with(['d', 'c']);
+    ["dockerfile", "containerfile"].iter().any(|stem| {
+        name.ends_with(stem)
+            || name.strip_prefix(stem).is_some_and(|rest| {
+                rest.starts_with(['.', '-', '_'])
+                    && !(source_like
+                        && rest
+                            .rsplit_once('.')
+                            .is_some_and(|(_, ext)| OTHER_EXTENSIONS.contains(&ext)))
+            })
+    })
+}
+
+/// A Dockerfile name with a template extension after the stem (`Dockerfile.j2`,
+/// `Dockerfile.in`, `Dockerfile.template-curl`, `api.Dockerfile.tmpl`).
+fn is_template_name(name: &str) -> bool {
+    let Some(at) = name
+        .find("dockerfile")
+        .or_else(|| name.find("containerfile"))
+    else {
+        return false;
+    };
+    name[at..]
+        .split('.')
+        .skip(1)
+        .any(|part| TEMPLATE_EXTENSIONS.contains(&part) || part.starts_with("template"))
+}
+
 /// Classifies a file by its name and location.
 pub fn classify(relative: &Path) -> Option<Kind> {
-    let name = relative.file_name()?.to_str()?.to_ascii_lowercase();
+    let original = relative.file_name()?.to_str()?;
+    let name = original.to_ascii_lowercase();
     if name.ends_with(".dockerignore") {
         return None;
     }
-    if name.ends_with("dockerfile")
-        || name.ends_with("containerfile")
-        || name.starts_with("dockerfile.")
-        || name.starts_with("containerfile.")
-    {
+    if is_template_name(&name) {
+        return Some(Kind::DockerfileTemplate);
+    }
+    if is_dockerfile_name(&name, original) {
         return Some(Kind::Dockerfile);
     }
     let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
@@ -229,6 +281,27 @@ mod tests {
             ("dockerfile", Some(Kind::Dockerfile)),
             ("Dockerfile.dockerignore", None),
             ("DockerfileHelper.cs", None),
+            ("Dockerfile-windows", Some(Kind::Dockerfile)),
+            ("Dockerfile_arm", Some(Kind::Dockerfile)),
+            ("docker/Containerfile.fedora", Some(Kind::Dockerfile)),
+            ("Containerfile-ubi", Some(Kind::Dockerfile)),
+            ("web.dockerfile", Some(Kind::Dockerfile)),
+            ("dockerfile.rs", None),
+            ("dockerfile_parse_bench.py", None),
+            ("dockerfile_ast_bench.js", None),
+            ("dockerfile.go", None),
+            ("Dockerfile.go", Some(Kind::Dockerfile)),
+            ("Dockerfile.python", Some(Kind::Dockerfile)),
+            ("Dockerfile_arm64", Some(Kind::Dockerfile)),
+            ("Dockerfile.j2", Some(Kind::DockerfileTemplate)),
+            ("Dockerfile.template", Some(Kind::DockerfileTemplate)),
+            ("Dockerfile.template-curl", Some(Kind::DockerfileTemplate)),
+            ("Dockerfile.in", Some(Kind::DockerfileTemplate)),
+            ("api.Dockerfile.tmpl", Some(Kind::DockerfileTemplate)),
+            ("Containerfile.jinja2", Some(Kind::DockerfileTemplate)),
+            ("Dockerfile.inc", Some(Kind::Dockerfile)),
+            ("Dockerfiles.md", None),
+            ("template.in", None),
             ("compose.yaml", Some(Kind::Compose)),
             ("docker-compose.prod.yml", Some(Kind::Compose)),
             (".github/workflows/ci.yml", Some(Kind::Workflow)),

@@ -12,6 +12,7 @@ use strata_core::reference::{Digest, Reference};
 use tokio::task::JoinSet;
 
 use crate::config::RegistrySettings;
+use crate::progress::Progress;
 use crate::registry::{
     Credentials, DOCKER_MANIFEST, Manifest, OCI_MANIFEST, PlatformDigest, RegistryClient,
     RegistryConfig, RegistryError, Resolved, TagKey,
@@ -112,7 +113,7 @@ pub async fn look_up_with(
             by_key.entry(key).or_insert(reference);
         }
     }
-    let tags = client.resolve_all(by_key.values().cloned()).await;
+    let tags = resolve_tags(client, &by_key).await;
     let mut lookups = Lookups {
         tags,
         platforms: HashMap::new(),
@@ -131,6 +132,54 @@ pub async fn look_up_with(
         withdraw_mismatches(&mut lookups);
     }
     lookups
+}
+
+/// Resolves each unique tag once, concurrently (the client bounds requests per
+/// registry), ticking a progress bar on a terminal. A task that fails to run is that
+/// tag's error; the others go on.
+async fn resolve_tags(
+    client: &RegistryClient,
+    by_key: &HashMap<TagKey, Reference>,
+) -> HashMap<TagKey, Result<Resolved, RegistryError>> {
+    let progress = Progress::bar(by_key.len(), "tags");
+    let mut tasks = JoinSet::new();
+    for (key, reference) in by_key {
+        let client = client.clone();
+        let key = key.clone();
+        let reference = reference.clone();
+        tasks.spawn(async move {
+            let result = client.resolve(&reference).await;
+            (key, reference, result)
+        });
+    }
+    let mut results = HashMap::with_capacity(by_key.len());
+    while let Some(joined) = tasks.join_next().await {
+        let Ok((key, reference, result)) = joined else {
+            continue;
+        };
+        progress.set_message(reference.to_string());
+        progress.inc(1);
+        results.insert(key, result);
+    }
+    // A task that panicked or was cancelled left its tag without an answer.
+    let missing: Vec<TagKey> = by_key
+        .keys()
+        .filter(|k| !results.contains_key(*k))
+        .cloned()
+        .collect();
+    for key in missing {
+        results.insert(
+            key.clone(),
+            Err(RegistryError::Protocol {
+                registry: key.registry.clone(),
+                target: format!("{}:{}", key.repository, key.tag),
+                status: None,
+                detail: "lookup task failed".to_owned(),
+            }),
+        );
+    }
+    progress.finish();
+    results
 }
 
 /// (registry, repository, digest): one piece of content in one repository.

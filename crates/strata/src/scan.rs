@@ -8,12 +8,13 @@ mod compose;
 
 pub use compose::environment as compose_environment;
 
+use std::io::Read;
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use strata_core::extract::{actions, dockerfile, kubernetes};
-use strata_core::occurrence::{ExtractError, Extraction};
+use strata_core::occurrence::{ExtractError, Extraction, Skip, SkipReason};
 
 use crate::discover::{Kind, SourceFile};
 
@@ -24,13 +25,17 @@ pub const MAX_FILE: u64 = 16 * 1024 * 1024;
 #[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
     pub dockerfile: dockerfile::Options,
+    /// Drop each file's text once it is extracted: for a report of what was found
+    /// (`strata scan`), so memory holds the findings, not the tree.
+    pub drop_text: bool,
 }
 
 /// One file's result.
 #[derive(Debug, Clone)]
 pub struct FileScan {
     pub file: SourceFile,
-    /// The file's text (kept for rewrites); empty when it could not be read.
+    /// The file's text (kept for rewrites); empty when it could not be read or when the
+    /// scan was told to drop it ([`ScanOptions::drop_text`]).
     pub text: String,
     pub extraction: Extraction,
 }
@@ -38,15 +43,32 @@ pub struct FileScan {
 /// Reads and extracts every file, then the compose files that compose files bring in
 /// (see `scan/compose.rs`). Output is sorted by display path, like `files`.
 pub fn scan(files: &[SourceFile], opts: &ScanOptions) -> Vec<FileScan> {
-    let mut results = scan_each(files, opts);
-    compose::follow(&mut results);
-    results
+    scan_map(files, opts, |scanned| scanned)
 }
 
-/// Reads and extracts every file. Output order follows `files`.
-fn scan_each(files: &[SourceFile], opts: &ScanOptions) -> Vec<FileScan> {
+/// Whether a file may take part in compose's `include` and `extends`, and so is turned
+/// only once every file is read: compose files, and YAML files a compose file may bring
+/// in under any name.
+fn deferred(kind: Kind) -> bool {
+    matches!(kind, Kind::Compose | Kind::Yaml)
+}
+
+/// [`scan`], turning each file's result into `T` on the worker that scanned it (a report
+/// can render it there, in parallel, and keep only what it will print). Compose and
+/// YAML files are turned last, once every file is read and compose's links followed:
+/// what one compose file means can depend on others. Output is sorted by display path.
+pub fn scan_map<T: Send>(
+    files: &[SourceFile],
+    opts: &ScanOptions,
+    map: impl Fn(FileScan) -> T + Sync,
+) -> Vec<T> {
+    enum Slot<T> {
+        Done(String, T),
+        Later(Box<FileScan>),
+    }
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<FileScan>>> = Mutex::new(vec![None; files.len()]);
+    let results: Mutex<Vec<Option<Slot<T>>>> =
+        Mutex::new(std::iter::repeat_with(|| None).take(files.len()).collect());
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(files.len().max(1));
@@ -56,20 +78,42 @@ fn scan_each(files: &[SourceFile], opts: &ScanOptions) -> Vec<FileScan> {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(file) = files.get(i) else { break };
-                    let result = scan_file(file, opts);
+                    let scanned = scan_file(file, opts);
+                    let slot = if deferred(scanned.file.kind) {
+                        Slot::Later(Box::new(scanned))
+                    } else {
+                        Slot::Done(scanned.file.display.clone(), map(scanned))
+                    };
                     if let Ok(mut slots) = results.lock() {
-                        slots[i] = Some(result);
+                        slots[i] = Some(slot);
                     }
                 }
             });
         }
     });
-    results
+    let mut done = Vec::with_capacity(files.len());
+    let mut later = Vec::new();
+    for slot in results
         .into_inner()
         .unwrap_or_default()
         .into_iter()
         .flatten()
-        .collect()
+    {
+        match slot {
+            Slot::Done(display, mapped) => done.push((display, mapped)),
+            Slot::Later(scanned) => later.push(*scanned),
+        }
+    }
+    compose::follow(&mut later);
+    for mut scanned in later {
+        if opts.drop_text {
+            scanned.text = String::new();
+        }
+        done.push((scanned.file.display.clone(), map(scanned)));
+    }
+    // Stable: files keep their order where displays tie.
+    done.sort_by(|a, b| a.0.cmp(&b.0));
+    done.into_iter().map(|(_, mapped)| mapped).collect()
 }
 
 fn failed(file: &SourceFile, line: usize, message: String) -> FileScan {
@@ -82,8 +126,26 @@ fn failed(file: &SourceFile, line: usize, message: String) -> FileScan {
     }
 }
 
-/// Reads one file and extracts it.
+/// Reads one file and extracts it. A Dockerfile template is not read: it is a skip.
 pub fn scan_file(file: &SourceFile, opts: &ScanOptions) -> FileScan {
+    if file.kind == Kind::DockerfileTemplate {
+        let mut extraction = Extraction::default();
+        extraction.skips.push(Skip {
+            line: 0,
+            text: file
+                .display
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+            reason: SkipReason::TemplateSource,
+        });
+        return FileScan {
+            file: file.clone(),
+            text: String::new(),
+            extraction,
+        };
+    }
     let text = match read_text(&file.path) {
         Ok(text) => text,
         Err((line, message)) => return failed(file, line, message),
@@ -91,7 +153,12 @@ pub fn scan_file(file: &SourceFile, opts: &ScanOptions) -> FileScan {
     let extraction = extract_text(file, &text, opts);
     FileScan {
         file: file.clone(),
-        text,
+        // Compose and YAML files keep their text until compose's links are followed.
+        text: if opts.drop_text && !deferred(file.kind) {
+            String::new()
+        } else {
+            text
+        },
         extraction,
     }
 }
@@ -99,17 +166,29 @@ pub fn scan_file(file: &SourceFile, opts: &ScanOptions) -> FileScan {
 /// Reads a file as UTF-8 text, refusing huge, binary and invalid files with the line
 /// where the problem is.
 pub fn read_text(path: &Path) -> Result<String, (usize, String)> {
-    let meta = std::fs::metadata(path).map_err(|e| (0, format!("cannot read: {e}")))?;
-    if meta.len() > MAX_FILE {
+    let cannot = |e: std::io::Error| (0, format!("cannot read: {e}"));
+    // One open and one `fstat` per file: the size check and the buffer's capacity come
+    // from the open file, not from a second lookup of the path.
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let len = file.metadata().map_err(cannot)?.len();
+    if len > MAX_FILE {
         return Err((
             0,
-            format!(
-                "file is {} bytes, larger than the {MAX_FILE} bytes strata reads",
-                meta.len()
-            ),
+            format!("file is {len} bytes, larger than the {MAX_FILE} bytes strata reads"),
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| (0, format!("cannot read: {e}")))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
+    // `take` keeps a file that grows while it is read within the limit.
+    (&mut file)
+        .take(MAX_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err((
+            0,
+            format!("file is larger than the {MAX_FILE} bytes strata reads"),
+        ));
+    }
     if let Some(nul) = bytes.iter().take(8192).position(|&b| b == 0) {
         let line = 1 + bytes[..nul].iter().filter(|&&b| b == b'\n').count();
         return Err((line, "binary file (contains a NUL byte)".to_owned()));
@@ -130,6 +209,6 @@ pub fn extract_text(file: &SourceFile, text: &str, opts: &ScanOptions) -> Extrac
         Kind::Workflow => actions::extract(text, &|_| None),
         Kind::Action => actions::extract_action(text, &|_| None),
         Kind::Yaml if kubernetes::is_manifest(text) => kubernetes::extract(text, &|_| None),
-        Kind::Yaml => Extraction::default(),
+        Kind::Yaml | Kind::DockerfileTemplate => Extraction::default(),
     }
 }

@@ -8,7 +8,7 @@ use strata_core::occurrence::{ExtractError, Extraction};
 
 use crate::cli::Selection;
 use crate::discover::{Filters, Kind, SourceFile, discover};
-use crate::scan::{FileScan, ScanOptions, scan};
+use crate::scan::{FileScan, ScanOptions, scan_map};
 
 /// The build platform of this machine in OCI terms.
 pub fn host_platform() -> String {
@@ -33,6 +33,31 @@ pub fn scan_options(selection: &Selection) -> ScanOptions {
 
 /// Discovers and scans what the selection names. Walk errors become file errors.
 pub fn scan_selection(selection: &Selection) -> Result<Vec<FileScan>> {
+    scan_with(selection, scan_options(selection), |scanned| scanned)
+}
+
+/// [`scan_selection`] for a report only: the files' texts are not kept, so memory grows
+/// with what is found, not with the size of the tree.
+pub fn report_selection(selection: &Selection) -> Result<Vec<FileScan>> {
+    report_map(selection, |scanned| scanned)
+}
+
+/// [`report_selection`], each file's result turned into what the report keeps on the
+/// worker that scanned it (`strata scan --format json` keeps rendered JSON only).
+pub fn report_map<T: Send>(
+    selection: &Selection,
+    map: impl Fn(FileScan) -> T + Sync,
+) -> Result<Vec<T>> {
+    let mut opts = scan_options(selection);
+    opts.drop_text = true;
+    scan_with(selection, opts, map)
+}
+
+fn scan_with<T: Send>(
+    selection: &Selection,
+    opts: ScanOptions,
+    map: impl Fn(FileScan) -> T + Sync,
+) -> Result<Vec<T>> {
     let roots = if selection.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -43,7 +68,7 @@ pub fn scan_selection(selection: &Selection) -> Result<Vec<FileScan>> {
         exclude: selection.exclude.clone(),
     };
     let (files, walk_errors) = discover(&roots, &filters).map_err(|e| anyhow!(e))?;
-    let mut results = scan(&files, &scan_options(selection));
+    let mut results = scan_map(&files, &opts, &map);
     for e in walk_errors {
         let mut extraction = Extraction::default();
         extraction.errors.push(ExtractError {
@@ -56,11 +81,11 @@ pub fn scan_selection(selection: &Selection) -> Result<Vec<FileScan>> {
             kind: Kind::Dockerfile,
             reach: None,
         };
-        results.push(FileScan {
+        results.push(map(FileScan {
             file,
             text: String::new(),
             extraction,
-        });
+        }));
     }
     Ok(results)
 }

@@ -155,7 +155,7 @@ pub async fn run(
     for slot in 0..workers {
         tasks.spawn(worker::run(Arc::clone(&shared), slot));
     }
-    stopped().await;
+    crate::shutdown::requested().await;
     eprintln!(
         "strata serve: stopping; running jobs have {:?} to finish",
         options.grace
@@ -176,22 +176,6 @@ pub async fn run(
     }
     shared.ready.store(false, Ordering::Relaxed);
     Ok(())
-}
-
-/// Resolves on SIGTERM or SIGINT.
-async fn stopped() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
-    }
 }
 
 /// This machine's name and the process id: a worker's name in leases.

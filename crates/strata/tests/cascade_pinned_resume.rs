@@ -15,16 +15,6 @@ use std::time::{Duration, Instant};
 use pinned_support::{Mode, Org, REPOS};
 use strata::state::{RunId, RunStatus, State};
 
-/// Build events of `kind`, counted by image.
-fn count(org: &Org, kind: &str) -> BTreeMap<String, usize> {
-    let mut out = BTreeMap::new();
-    for event in org.builds().iter().filter(|e| e["event"] == kind) {
-        *out.entry(event["image"].as_str().unwrap().to_owned())
-            .or_default() += 1;
-    }
-    out
-}
-
 /// Waits (bounded) until `ready` holds for the build log.
 async fn until(org: &Org, what: &str, ready: impl Fn(&[serde_json::Value]) -> bool) {
     let started = Instant::now();
@@ -117,7 +107,7 @@ async fn two_cascades_of_one_root_started_together_trigger_each_image_once() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let starts = count(&org, "start");
+    let starts = org.count_builds("start");
     for member in &org.members {
         assert_eq!(
             starts.get(&member.name),
@@ -168,7 +158,7 @@ async fn a_terminated_cascade_stops_its_builders_and_a_newer_root_supersedes_it(
     // The builders were stopped with it: well past their sleep, they never published.
     tokio::time::sleep(Duration::from_millis(3500)).await;
     assert_eq!(
-        count(&org, "published").get(&python),
+        org.count_builds("published").get(&python),
         None,
         "{:?}",
         org.builds()

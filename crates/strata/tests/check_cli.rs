@@ -71,7 +71,9 @@ async fn unpinned_references_fail_the_check_until_pinned() {
         table.stdout
     );
     assert!(
-        table.stdout.contains("10 errors, 1 warning,"),
+        table
+            .stdout
+            .contains("11 findings (10 at severity error, 1 warning, 0 note)"),
         "{}",
         table.stdout
     );

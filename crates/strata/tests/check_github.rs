@@ -17,7 +17,7 @@ use strata_testkit::{Image, TestRegistry};
 #[tokio::test]
 async fn annotations_are_workflow_commands_with_escaped_properties() {
     let repo = Repo::new(&[
-        ("a,b:c/Dockerfile", "FROM python:3.12\nFROM ${X}\n"),
+        ("a,b:c/Dockerfile", "ARG X\nFROM python:3.12\nFROM ${X}\n"),
         (
             "ok/Dockerfile",
             "FROM alpine:3.20@sha256:0000000000000000000000000000000000000000000000000000000000000000\n",
@@ -31,9 +31,9 @@ async fn annotations_are_workflow_commands_with_escaped_properties() {
     assert_eq!(
         lines,
         [
-            "::error file=a%2Cb%3Ac/Dockerfile,line=1,col=6,title=unpinned%3A Image tag not \
+            "::error file=a%2Cb%3Ac/Dockerfile,line=2,col=6,title=unpinned%3A Image tag not \
              pinned to a digest::python:3.12 is not pinned to a digest; run `strata pin`",
-            "::warning file=a%2Cb%3Ac/Dockerfile,line=2,col=6,title=unresolved-variable%3A \
+            "::warning file=a%2Cb%3Ac/Dockerfile,line=3,col=6,title=unresolved-variable%3A \
              Image reference uses an unset variable::${X}: variable X has no default and no \
              value was given (Dockerfile: --build-arg X=...; compose: set it in the \
              environment or .env)",

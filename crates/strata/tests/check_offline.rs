@@ -12,6 +12,7 @@ use pin_support::Repo;
 use strata_testkit::TestRegistry;
 
 const DOCKERFILE: &str = "\
+ARG BASE_IMAGE
 FROM python:2.7 AS old
 FROM debian:jessie AS older
 FROM python:3.12@sha256:0000000000000000000000000000000000000000000000000000000000000000 AS pinned
@@ -43,11 +44,11 @@ async fn offline_flags_unsupported_tags_from_the_corpus_without_any_request() {
     assert_eq!(
         places(&all),
         [
-            "unpinned Dockerfile:1",
-            "unsupported-tag Dockerfile:1",
             "unpinned Dockerfile:2",
             "unsupported-tag Dockerfile:2",
-            "unresolved-variable Dockerfile:4",
+            "unpinned Dockerfile:3",
+            "unsupported-tag Dockerfile:3",
+            "unresolved-variable Dockerfile:5",
         ]
     );
     let python = &all[1];
@@ -98,7 +99,7 @@ async fn offline_without_official_images_runs_the_rest_and_says_what_it_skipped(
     let run = repo.strata(&["check", "--offline"]).await;
     assert_code(&run, 1);
     assert!(
-        run.stdout.contains("Dockerfile:1:6  error     unpinned"),
+        run.stdout.contains("Dockerfile:2:6  error     unpinned"),
         "{}",
         run.stdout
     );
@@ -125,7 +126,8 @@ async fn offline_without_official_images_runs_the_rest_and_says_what_it_skipped(
         .await;
     assert_code(&run, 0);
     assert!(
-        run.stdout.contains("0 errors, 0 warnings"),
+        run.stdout
+            .contains("0 findings (0 at severity error, 0 warning, 0 note)"),
         "{}",
         run.stdout
     );

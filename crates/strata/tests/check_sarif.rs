@@ -122,7 +122,7 @@ async fn offline_sarif_validates_and_fingerprints_survive_line_moves() {
     let repo = Repo::new(&[
         (
             "Dockerfile",
-            "FROM python:2.7\nFROM ${X}\nFROM python:2.7\n",
+            "ARG X\nFROM python:2.7\nFROM ${X}\nFROM python:2.7\n",
         ),
         ("with space, comma/Dockerfile", "FROM node:24\n"),
         ("broken/Dockerfile", "FROM\n"),
@@ -150,11 +150,11 @@ async fn offline_sarif_validates_and_fingerprints_survive_line_moves() {
     assert_eq!(
         found,
         [
-            expect("unpinned", "Dockerfile", 1),
-            expect("unsupported-tag", "Dockerfile", 1),
-            expect("unresolved-variable", "Dockerfile", 2),
-            expect("unpinned", "Dockerfile", 3),
-            expect("unsupported-tag", "Dockerfile", 3),
+            expect("unpinned", "Dockerfile", 2),
+            expect("unsupported-tag", "Dockerfile", 2),
+            expect("unresolved-variable", "Dockerfile", 3),
+            expect("unpinned", "Dockerfile", 4),
+            expect("unsupported-tag", "Dockerfile", 4),
             expect("unpinned", "with%20space%2C%20comma/Dockerfile", 1),
         ]
     );
@@ -199,7 +199,7 @@ async fn offline_sarif_validates_and_fingerprints_survive_line_moves() {
     std::fs::write(&path, format!("\n\n{text}")).unwrap();
     let moved = sarif(&repo.strata(&argv).await);
     assert_eq!(prints(&moved), prints(&log));
-    assert_eq!(results(&moved)[0].2, 3);
+    assert_eq!(results(&moved)[0].2, 4);
 }
 
 #[tokio::test]

@@ -13,19 +13,9 @@ mod serve_support;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use pinned_support::{Mode, Org, REPOS};
+use pinned_support::{Mode, REPOS};
 use serve_support::{cascaded, free_port, move_of, ready, serve, terminate, until};
 use tokio::io::AsyncReadExt;
-
-/// Build events of `kind`, counted by image.
-fn count(org: &Org, kind: &str) -> BTreeMap<String, usize> {
-    let mut out = BTreeMap::new();
-    for event in org.builds().iter().filter(|e| e["event"] == kind) {
-        *out.entry(event["image"].as_str().unwrap().to_owned())
-            .or_default() += 1;
-    }
-    out
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_killed_mid_cascade_finishes_it_after_a_restart_without_repeating_a_push() {
@@ -43,7 +33,7 @@ async fn a_server_killed_mid_cascade_finishes_it_after_a_restart_without_repeati
     let h = org.host.clone();
     let started = Instant::now();
     loop {
-        let starts = count(&org, "start");
+        let starts = org.count_builds("start");
         if starts.contains_key(&format!("{h}/org/vumi:latest"))
             && starts.contains_key(&format!("{h}/org/celery-base:5"))
         {
@@ -157,12 +147,7 @@ async fn a_registry_killed_mid_notification_loses_the_webhook_but_the_poll_catch
     .await;
     let root_move = move_of(&moves, &org.root).unwrap();
     assert_eq!(root_move["to"], moved_to.as_str());
-    let steps: Vec<&str> = root_move["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["step"].as_str().unwrap())
-        .collect();
+    let steps = serve_support::step_names(root_move);
     assert_eq!(steps, ["detected", "cascade"], "{moves:#}");
     org.assert_on_new_chain().await;
     let (code, log) = terminate(&org, server).await;

@@ -40,12 +40,7 @@ async fn a_notified_push_is_confirmed_recorded_and_cascaded_with_nobody_in_the_l
     .await;
     let root_move = move_of(&moves, &org.root).unwrap();
     assert_eq!(root_move["to"], moved_to.as_str());
-    let steps: Vec<&str> = root_move["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["step"].as_str().unwrap())
-        .collect();
+    let steps = serve_support::step_names(root_move);
     assert_eq!(steps, ["pushed", "detected", "cascade"], "{moves:#}");
     assert_eq!(root_move["levels"].as_array().unwrap().len(), 5);
     org.assert_on_new_chain().await;
@@ -169,12 +164,7 @@ async fn without_webhooks_the_poll_catches_the_move() {
         cascaded(m, &org.root)
     })
     .await;
-    let steps: Vec<&str> = move_of(&moves, &org.root).unwrap()["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["step"].as_str().unwrap())
-        .collect();
+    let steps = serve_support::step_names(move_of(&moves, &org.root).unwrap());
     assert_eq!(steps, ["detected", "cascade"], "{moves:#}");
     org.assert_on_new_chain().await;
     let (code, stderr) = terminate(&org, server).await;

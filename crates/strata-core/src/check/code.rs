@@ -126,7 +126,8 @@ impl Code {
             | SkipReason::Templated
             | SkipReason::Placeholder { .. }
             | SkipReason::ComposeV1
-            | SkipReason::NotFollowed { .. } => None,
+            | SkipReason::NotFollowed { .. }
+            | SkipReason::TemplateSource => None,
         }
     }
 

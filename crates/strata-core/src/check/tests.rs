@@ -76,7 +76,7 @@ fn codes(findings: &[Finding]) -> Vec<&'static str> {
 #[test]
 fn offline_reports_unpinned_digest_only_and_actionable_skips_only() {
     let text = format!(
-        "FROM python:3.12 AS build\nFROM build\nFROM scratch\nFROM ${{NOPE}}\n\
+        "ARG NOPE\nFROM python:3.12 AS build\nFROM build\nFROM scratch\nFROM ${{NOPE}}\n\
          FROM alpine@{}\nFROM node:20@{}\n",
         d(1),
         d(2)
@@ -87,7 +87,7 @@ fn offline_reports_unpinned_digest_only_and_actionable_skips_only() {
         ["unpinned", "unresolved-variable", "digest-only"]
     );
     let unresolved = &findings[1];
-    assert_eq!((unresolved.line, unresolved.column), (4, 6));
+    assert_eq!((unresolved.line, unresolved.column), (5, 6));
     assert!(
         unresolved.message.contains("NOPE"),
         "{}",
@@ -263,7 +263,8 @@ fn unsupported_official_tags_carry_removal_and_suggestion() {
 
 #[test]
 fn policy_sets_severities_and_ignores_by_code_image_and_path() {
-    let text = "FROM python:3.12\nFROM ghcr.io/acme/app:1\nFROM ${X}\n";
+    // `X` is declared without a default: unresolved (an undeclared one is empty).
+    let text = "ARG X\nFROM python:3.12\nFROM ghcr.io/acme/app:1\nFROM ${X}\n";
     let all = run(text, &df(text), &Offline);
     assert_eq!(all[0].severity, Severity::Error);
     assert_eq!(all[2].severity, Severity::Warning);

@@ -5,8 +5,12 @@
 //! the extractor's business (`crate::extract::dockerfile`).
 
 pub mod ast;
+pub mod command;
 mod json;
 mod lines;
+pub mod platform;
+mod suggest;
+pub mod syntax;
 pub mod words;
 
 use std::borrow::Cow;
@@ -14,6 +18,7 @@ use std::ops::Range;
 
 pub use lines::{MAX_LINE, heredoc_content, instruction_range};
 pub use lines::{chomp_heredoc_content, heredoc_text};
+pub(crate) use suggest::with_hint;
 
 /// A parse failure BuildKit would also report, with the 1-based line it concerns.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,24 +1,36 @@
 //! extract stage: image references in a Dockerfile, exactly as BuildKit would pull them.
-//! Walks the parsed instructions with BuildKit's variable scoping (global `ARG`s before
-//! the first `FROM`, `--build-arg` overriding only declared ones, the automatic platform
-//! arguments), its stage rules (`FROM` refers only to earlier stages, names are
-//! case-insensitive), and records where each reference's digest would be written.
+//! Walks the parsed instructions with BuildKit's rules: every instruction checked as its
+//! `instructions` package checks it; `FROM` and `--platform` expanded in the global scope
+//! only (`scope`); stages looked up the way `dockerfile2llb` does (`FROM` exactly and only
+//! backwards, `--from` case-insensitively, never forwards: `stages`); and it records where
+//! each reference's digest would be written (`target`).
 //! Pure: text in, values out.
 
-use std::collections::{BTreeMap, HashMap};
+mod scope;
+mod stages;
+mod template;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 
 use super::target::{self, ArgDefault};
 use crate::dockerfile::words::{Flag, offset_in, parse_words, split_command};
-use crate::dockerfile::{self, Instruction, MAX_LINE};
-use crate::occurrence::{ExtractError, Extraction, Occurrence, Role, Skip, SkipReason, Source};
-use crate::reference::Reference;
+use crate::dockerfile::{self, Directive, Instruction, MAX_LINE, command, platform, with_hint};
+use crate::occurrence::{
+    ExtractError, Extraction, Occurrence, Role, Skip, SkipReason, Source, Warning,
+};
+use crate::reference::{Reference, placeholder};
 use crate::shell::Lexer;
+use scope::{Expanded, PlatformArgs, Scope, empty_note};
+use stages::{Stages, Via};
 
 /// What the build would be given.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// `--build-arg NAME=VALUE` values; they apply only to `ARG`s the file declares.
+    /// `--build-arg NAME=VALUE` values; they apply only to `ARG`s the file declares (and
+    /// to the automatic platform arguments).
     pub build_args: BTreeMap<String, String>,
     /// The target platform (`--platform`), e.g. `linux/arm64`. Defaults to the build
     /// platform.
@@ -49,26 +61,29 @@ const INSTRUCTIONS: [&str; 18] = [
     "workdir",
 ];
 
+/// BuildKit's `UndefinedArgInFrom` rule, by its documentation slug.
+const UNDEFINED_ARG_IN_FROM: &str = "undefined-arg-in-from";
+
 struct Walk<'s, 'o> {
     src: &'s str,
     opts: &'o Options,
     lexer: Lexer,
     out: Extraction,
-    /// Global (meta) arguments with their effective values.
-    globals: BTreeMap<String, String>,
+    /// What `FROM` and `--platform` can see.
+    scope: Scope<'o>,
     /// Global `ARG` defaults as written, for rewrite targets.
     defaults: HashMap<String, ArgDefault>,
-    /// Global `ARG`s declared without a usable value, with the variables that made them so.
-    unresolved: HashMap<String, String>,
     /// Global `ARG`s that a stage imports again (`ARG NAME` after `FROM`).
     reused: Vec<String>,
-    /// Arguments visible inside the current stage.
-    locals: BTreeMap<String, String>,
-    /// How many stages so far.
-    stages: usize,
-    /// Lower-cased names of the stages so far, for O(1) lookups (files may have
-    /// thousands of stages).
-    stage_names: std::collections::HashSet<String>,
+    /// Every stage of the file, read before the walk.
+    stages: Stages,
+    /// All instructions, for the rare look at the whole `--from` graph (cycles).
+    instructions: &'s [Instruction<'s>],
+    /// The index of the current stage; `None` before the first `FROM`.
+    current: Option<usize>,
+    /// Lower-cased names of the stages defined so far, for `FROM` lookups (a hash set:
+    /// files may have thousands of stages).
+    defined: HashSet<String>,
 }
 
 /// Extracts the image references of one Dockerfile.
@@ -77,29 +92,46 @@ pub fn extract(src: &str, opts: &Options) -> Extraction {
         Ok(df) => df,
         Err(e) => {
             let mut out = Extraction::default();
-            out.errors.push(ExtractError {
-                line: e.line,
-                message: e.message,
-            });
+            match template::marker_in_lines(src) {
+                Some((line, text)) => skip_template(&mut out, line, text),
+                None => out.errors.push(ExtractError {
+                    line: e.line,
+                    message: e.message,
+                }),
+            }
             return out;
         }
+    };
+    let mut out = Extraction::default();
+    if let Some((line, text)) = template::marker(&df.instructions) {
+        skip_template(&mut out, line, text);
+        return out;
+    }
+    let stages = Stages::collect(&df.instructions);
+    let build = opts.build_platform.as_deref().unwrap_or("linux/amd64");
+    let target = opts.platform.as_deref().unwrap_or(build);
+    let target_stage = stages.target().to_owned();
+    let scope = Scope {
+        platform: PlatformArgs::new(build, target, &target_stage, &opts.build_args),
+        ..Scope::default()
     };
     let mut walk = Walk {
         src,
         opts,
         lexer: Lexer::new(df.escape),
-        out: Extraction::default(),
-        globals: platform_args(opts),
+        out,
+        scope,
         defaults: HashMap::new(),
-        unresolved: HashMap::new(),
         reused: Vec::new(),
-        locals: BTreeMap::new(),
-        stages: 0,
-        stage_names: std::collections::HashSet::new(),
+        stages,
+        instructions: &df.instructions,
+        current: None,
+        defined: HashSet::new(),
     };
-    if let Some(syntax) = df.directive("syntax") {
-        walk.syntax(syntax.value.as_str(), syntax.span.clone(), syntax.line);
+    if let Some(syntax) = dockerfile::syntax::detect(src) {
+        walk.syntax(&syntax);
     }
+    let mut failed = false;
     for instruction in &df.instructions {
         // BuildKit stops at the first error; so do we (one clear message per file).
         if let Err(message) = walk.instruction(instruction) {
@@ -107,32 +139,26 @@ pub fn extract(src: &str, opts: &Options) -> Extraction {
                 line: instruction.start_line,
                 message,
             });
+            failed = true;
             break;
         }
+    }
+    if !failed && walk.stages.count() == 0 {
+        walk.out.errors.push(ExtractError {
+            line: 0,
+            message: "dockerfile contains no stages to build".to_owned(),
+        });
     }
     walk.mark_shared_args();
     walk.out
 }
 
-/// The automatic platform arguments BuildKit defines for every build.
-fn platform_args(opts: &Options) -> BTreeMap<String, String> {
-    let build = opts
-        .build_platform
-        .clone()
-        .unwrap_or_else(|| "linux/amd64".to_owned());
-    let target = opts.platform.clone().unwrap_or_else(|| build.clone());
-    let mut args = BTreeMap::new();
-    for (prefix, platform) in [("BUILD", &build), ("TARGET", &target)] {
-        let mut parts = platform.splitn(3, '/');
-        let os = parts.next().unwrap_or_default();
-        let arch = parts.next().unwrap_or_default();
-        let variant = parts.next().unwrap_or_default();
-        args.insert(format!("{prefix}PLATFORM"), platform.clone());
-        args.insert(format!("{prefix}OS"), os.to_owned());
-        args.insert(format!("{prefix}ARCH"), arch.to_owned());
-        args.insert(format!("{prefix}VARIANT"), variant.to_owned());
-    }
-    args
+fn skip_template(out: &mut Extraction, line: usize, text: String) {
+    out.skips.push(Skip {
+        line,
+        text,
+        reason: SkipReason::TemplateSource,
+    });
 }
 
 /// A word of an instruction's arguments with its range in the logical line.
@@ -157,22 +183,26 @@ fn words_with_ranges<'t>(line: &'t str, args: &'t str) -> Vec<(&'t str, Range<us
     out
 }
 
-fn is_valid_stage_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'))
-}
-
 impl Walk<'_, '_> {
     fn instruction(&mut self, ins: &Instruction<'_>) -> Result<(), String> {
         let keyword = ins.keyword();
         let is = |k: &str| keyword.eq_ignore_ascii_case(k);
         if !INSTRUCTIONS.iter().any(|k| is(k)) {
             let written: String = keyword.chars().take(40).collect();
-            return Err(format!("unknown instruction: {written}"));
+            let upper = INSTRUCTIONS.map(str::to_ascii_uppercase);
+            let names: Vec<&str> = upper.iter().map(String::as_str).collect();
+            let message = format!("unknown instruction: {written}");
+            return Err(with_hint(message, keyword, &names, false));
         }
-        if (self.stages == 0) && !is("arg") && !is("from") {
+        command::check(ins, self.lexer.escape()).map_err(|e| {
+            // `FROM ${{ env.IMAGE }}` is three words: say why.
+            if is("from") {
+                with_placeholder(&ins.text, e)
+            } else {
+                e
+            }
+        })?;
+        if self.current.is_none() && !is("arg") && !is("from") {
             return Err(format!(
                 "{} instruction before the first FROM: no build stage in current context",
                 keyword.to_ascii_uppercase()
@@ -181,17 +211,18 @@ impl Walk<'_, '_> {
         // Only these instructions can name images; split the others not at all.
         let relevant = is("arg")
             || is("from")
-            || ((is("copy") || is("add")) && ins.text.contains("--from"))
+            || (is("copy") && ins.text.contains("--from"))
             || (is("run") && ins.text.contains("--mount"));
         if !relevant {
             return Ok(());
         }
         let (_, flags, args) = split_command(&ins.text);
         if is("arg") {
-            return if self.stages == 0 {
+            return if self.current.is_none() {
                 self.global_arg(ins, args)
             } else {
-                self.local_arg(ins, args)
+                self.local_arg(args);
+                Ok(())
             };
         }
         if is("from") {
@@ -204,13 +235,13 @@ impl Walk<'_, '_> {
         }
     }
 
-    fn syntax(&mut self, value: &str, span: Range<usize>, line: usize) {
-        let word = value.split(char::is_whitespace).next().unwrap_or(value);
-        let span = span.start..span.start + word.len();
+    fn syntax(&mut self, directive: &Directive) {
+        let word = directive.value.as_str();
+        let span = directive.span.clone();
         let column = column_of(self.src, span.start);
         match Reference::parse_normalized(word) {
             Ok(reference) => self.out.occurrences.push(Occurrence {
-                line,
+                line: directive.line,
                 column,
                 span,
                 source: Source::Syntax,
@@ -223,7 +254,7 @@ impl Walk<'_, '_> {
                 blocked: None,
             }),
             Err(e) => self.out.skips.push(Skip {
-                line,
+                line: directive.line,
                 text: word.to_owned(),
                 reason: SkipReason::InvalidReference {
                     reason: e.to_string(),
@@ -232,6 +263,9 @@ impl Walk<'_, '_> {
         }
     }
 
+    /// A global `ARG` (`buildMetaArgs`): a `--build-arg` replaces its default (taken as
+    /// is, not expanded); a default is expanded with the global scope so far; an `ARG`
+    /// declared again without a default keeps the value it had.
     fn global_arg(&mut self, ins: &Instruction<'_>, args: &str) -> Result<(), String> {
         for (word, range) in parse_words(args, self.lexer.escape()) {
             let (name, default) = match word.split_once('=') {
@@ -243,20 +277,6 @@ impl Walk<'_, '_> {
                 let start = base + range.start + name.len() + 1;
                 start..start + d.len()
             });
-            let mut unresolved = None;
-            let value = match (self.opts.build_args.get(&name), default) {
-                (Some(v), _) => Some(v.clone()),
-                (None, Some(d)) => {
-                    let exp = self
-                        .lexer
-                        .expand(d, &self.globals)
-                        .map_err(|e| format!("ARG {name}: {e}"))?;
-                    unresolved =
-                        plain_unset(d, &exp.unset).or_else(|| self.inherited_unresolved(&exp.used));
-                    Some(exp.value)
-                }
-                (None, None) => None,
-            };
             if let Some(d) = default {
                 let source = value_span.and_then(|s| ins.source_range(s));
                 let (raw, span) = match (strip_whole_quotes(d), source) {
@@ -273,95 +293,180 @@ impl Walk<'_, '_> {
                     },
                 );
             }
-            match (value, unresolved) {
-                (Some(v), None) => {
-                    self.unresolved.remove(&name);
-                    self.globals.insert(name, v);
+            self.scope.declared.insert(name.clone());
+            match (self.opts.build_args.get(&name), default) {
+                (Some(given), _) => {
+                    self.scope.unresolved.remove(&name);
+                    self.scope.values.insert(name, given.clone());
                 }
-                (Some(v), Some(var)) => {
-                    self.unresolved.insert(name.clone(), var);
-                    self.globals.insert(name, v);
-                }
-                (None, _) => {
-                    self.unresolved.insert(name.clone(), name.clone());
-                    self.globals.remove(&name);
+                (None, Some(d)) => match self.scope.expand(&self.lexer, d) {
+                    Ok(Expanded::Value { value, .. }) => {
+                        self.scope.unresolved.remove(&name);
+                        self.scope.values.insert(name, value);
+                    }
+                    Ok(Expanded::Unresolved(root)) => {
+                        self.scope.values.remove(&name);
+                        self.scope.unresolved.insert(name, root);
+                    }
+                    Err(e) => return Err(format!("ARG {name}: {e}")),
+                },
+                (None, None) if self.scope.has_value(&name) => {}
+                (None, None) => {
+                    self.scope.unresolved.insert(name.clone(), name);
                 }
             }
         }
         Ok(())
     }
 
-    fn inherited_unresolved(&self, used: &[String]) -> Option<String> {
-        used.iter().find_map(|u| self.unresolved.get(u).cloned())
-    }
-
-    fn local_arg(&mut self, _ins: &Instruction<'_>, args: &str) -> Result<(), String> {
+    /// An `ARG` inside a stage: only noted when it imports a global one again (its
+    /// default then also reaches `RUN` lines, so pinning it would change them).
+    fn local_arg(&mut self, args: &str) {
         for (word, _) in parse_words(args, self.lexer.escape()) {
-            let (name, default) = match word.split_once('=') {
-                Some((n, d)) => (n.to_owned(), Some(d.to_owned())),
-                None => (word.clone(), None),
-            };
-            if self.defaults.contains_key(&name) || self.globals.contains_key(&name) {
-                self.reused.push(name.clone());
-            }
-            let value = match (self.opts.build_args.get(&name), default) {
-                (Some(v), _) => Some(v.clone()),
-                (None, Some(d)) => self.lexer.expand(&d, &self.locals).ok().map(|e| e.value),
-                (None, None) => self.globals.get(&name).cloned(),
-            };
-            if let Some(v) = value {
-                self.locals.insert(name, v);
+            let name = word.split_once('=').map_or(word.as_str(), |(n, _)| n);
+            if self.defaults.contains_key(name) || self.scope.declared.contains(name) {
+                self.reused.push(name.to_owned());
             }
         }
-        Ok(())
     }
 
     fn from(&mut self, ins: &Instruction<'_>, flags: &[Flag], args: &str) -> Result<(), String> {
-        let mut platform = None;
-        for flag in flags {
-            match flag.parts() {
-                ("platform", Some(value)) => {
-                    let exp = self
-                        .lexer
-                        .expand(value, &self.globals)
-                        .map_err(|e| format!("--platform: {e}"))?;
-                    platform = Some(exp.value);
-                }
-                (name, _) => return Err(format!("unknown flag: {name}")),
-            }
-        }
         let words = words_with_ranges(&ins.text, args);
+        // `command::check` has refused any other shape.
         let stage_name = match words.as_slice() {
-            [_] => None,
-            [_, (as_kw, _), (name, _)] if as_kw.eq_ignore_ascii_case("as") => {
-                let lower = name.to_ascii_lowercase();
-                if !is_valid_stage_name(&lower) {
-                    return Err(format!(
-                        "invalid name for build stage: {name:?}, name can't start with a number or contain symbols"
-                    ));
-                }
-                Some(lower)
+            [_, _, (name, _)] => Some(name.to_ascii_lowercase()),
+            _ => None,
+        };
+        let index = self.current.map_or(0, |i| i + 1);
+        self.current = Some(index);
+        let (raw, raw_range) = words.first().cloned().unwrap_or(("", 0..0));
+        // `buildDispatchStates`: the base name first, then the platform.
+        let base = self.scope.expand(&self.lexer, raw).map_err(|e| {
+            // Only a CI expression can make expansion itself fail (`${{`); other
+            // `${…}` are the file's own variables.
+            let message = format!("{raw}: {e}");
+            match placeholder::find(raw) {
+                Some(found) if found.starts_with("${{") => with_placeholder(found, message),
+                _ => message,
             }
-            _ => return Err("FROM requires either one or three arguments".to_owned()),
-        };
-        let (raw, raw_range) = words[0].clone();
-        // Inside a stage only the ARGs it declares are visible (the platform ones too
-        // must be declared again).
-        self.locals.clear();
-        let context = Context {
-            ins,
-            raw,
-            raw_range,
-            source: Source::From,
-            stage: stage_name.clone(),
-            platform,
-        };
-        self.reference(context, true)?;
-        if let Some(name) = stage_name {
-            self.stage_names.insert(name);
+        })?;
+        if let Expanded::Value {
+            value,
+            undeclared,
+            empty,
+        } = &base
+            && value.is_empty()
+        {
+            let message = format!("base name ({raw}) should not be blank");
+            return Err(with_note(message, undeclared, empty));
         }
-        self.stages += 1;
+        let mut undeclared_names = match &base {
+            Expanded::Value { undeclared, .. } => undeclared.clone(),
+            Expanded::Unresolved(_) => Vec::new(),
+        };
+        let platform = match flags.iter().find_map(|f| match f.parts() {
+            ("platform", Some(v)) => Some(v),
+            _ => None,
+        }) {
+            Some(expression) => {
+                let (platform, undeclared) = self.platform(expression)?;
+                undeclared_names.extend(undeclared);
+                platform
+            }
+            None => None,
+        };
+        let mut occurrence = None;
+        let found = match base {
+            Expanded::Unresolved(name) => {
+                self.skip(ins, raw, SkipReason::UnresolvedVariable { name });
+                None
+            }
+            Expanded::Value {
+                value,
+                undeclared,
+                empty,
+            } => Some((value, undeclared, empty)),
+        };
+        if let Some((value, undeclared, empty)) = found {
+            // `addState`: an exact lookup of the expanded name among the lower-cased names
+            // of earlier stages (`FROM Builder` is not the stage `builder`).
+            if self.defined.contains(&value) {
+                self.skip(ins, raw, SkipReason::BuildStage);
+            } else if value == "scratch" {
+                self.skip(ins, raw, SkipReason::Scratch);
+            } else {
+                let context = Context {
+                    ins,
+                    raw,
+                    raw_range,
+                    source: Source::From,
+                    stage: stage_name.clone(),
+                    platform,
+                };
+                occurrence = Some(self.image(context, &value, &undeclared, &empty)?);
+            }
+        }
+        self.undefined_arg_warnings(ins, undeclared_names, occurrence);
+        if let Some(name) = stage_name {
+            self.defined.insert(name);
+        }
         Ok(())
+    }
+
+    /// BuildKit's `UndefinedArgInFrom` for each name (once), with its "did you mean"
+    /// among the declared and automatic arguments.
+    fn undefined_arg_warnings(
+        &mut self,
+        ins: &Instruction<'_>,
+        mut names: Vec<String>,
+        occurrence: Option<usize>,
+    ) {
+        let mut seen = HashSet::new();
+        names.retain(|n| seen.insert(n.clone()));
+        let mut known = self.scope.value_names();
+        known.extend(self.scope.declared.iter().map(String::as_str));
+        for name in names {
+            let message = format!("FROM argument '{name}' is not declared");
+            self.out.warnings.push(Warning {
+                line: ins.start_line,
+                occurrence,
+                code: UNDEFINED_ARG_IN_FROM,
+                message: with_hint(message, &name, &known, true),
+            });
+        }
+    }
+
+    /// The expanded `--platform` value, checked as BuildKit checks it (`None` when it
+    /// depends on an `ARG` the scan was not given), and the undeclared names it used.
+    fn platform(&mut self, expression: &str) -> Result<(Option<String>, Vec<String>), String> {
+        let keys = self.scope.value_names();
+        let hint = |message: String, names: &[String]| {
+            names
+                .iter()
+                .map(|name| with_hint(message.clone(), name, &keys, true))
+                .find(|hinted| *hinted != message)
+                .unwrap_or(message)
+        };
+        let (value, undeclared) = match self.scope.expand(&self.lexer, expression) {
+            Err(e) => {
+                return Err(format!(
+                    "failed to process arguments for platform {expression}: {e}"
+                ));
+            }
+            Ok(Expanded::Unresolved(_)) => return Ok((None, Vec::new())),
+            Ok(Expanded::Value {
+                value, undeclared, ..
+            }) => (value, undeclared),
+        };
+        if value.is_empty() {
+            let message = format!("empty platform value from expression {expression}");
+            return Err(hint(message, &undeclared));
+        }
+        if let Err(e) = platform::check(&value) {
+            let message = format!("failed to parse platform {expression}: {e}");
+            return Err(hint(message, &undeclared));
+        }
+        Ok((Some(value), undeclared))
     }
 
     fn copy_from(&mut self, ins: &Instruction<'_>, flags: &[Flag]) -> Result<(), String> {
@@ -369,120 +474,122 @@ impl Walk<'_, '_> {
             return Ok(());
         };
         let value = flag.parts().1.unwrap_or_default();
-        if value.contains('$') {
+        if value.is_empty() {
+            return Ok(());
+        }
+        // `toCommand`: the value must come out of expansion unchanged.
+        let no_variables: BTreeMap<String, String> = BTreeMap::new();
+        if !matches!(self.lexer.expand(value, &no_variables), Ok(e) if e.value == value) {
             return Err(format!(
-                "COPY --from={value}: variable expansion is not supported in --from"
+                "COPY --from={value}: variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround"
             ));
         }
         let raw = &ins.text[flag.raw.clone()];
-        let range = match raw.find('=') {
-            Some(eq) => flag.raw.start + eq + 1..flag.raw.end,
-            None => flag.raw.clone(),
+        // The value's bytes, when the flag was written without quotes or escapes.
+        let range = match raw.strip_prefix("--from=") {
+            Some(written) if written == value => flag.raw.start + "--from=".len()..flag.raw.end,
+            _ => 0..0,
         };
-        let raw = &ins.text[range.clone()];
-        let context = Context {
-            ins,
-            raw,
-            raw_range: range,
-            source: Source::CopyFrom,
-            stage: None,
-            platform: None,
-        };
-        self.reference(context, false)
+        self.source(ins, value, range, Via::Copy, Source::CopyFrom)
     }
 
     fn mount_from(&mut self, ins: &Instruction<'_>, flags: &[Flag]) -> Result<(), String> {
         for flag in flags.iter().filter(|f| f.parts().0 == "mount") {
+            let value = flag.parts().1.unwrap_or_default();
+            let fields = command::mount_fields(value)?;
+            let Some(from) = fields.iter().find(|f| f.key == "from") else {
+                continue;
+            };
+            if from.value.is_empty() {
+                continue;
+            }
+            let target = fields
+                .iter()
+                .find(|f| matches!(f.key.as_str(), "target" | "dst" | "destination"))
+                .map_or("", |f| f.value.as_str());
+            // Map the field back to the instruction text when the flag was written as
+            // BuildKit reads it (no quotes or escapes around it).
             let raw = &ins.text[flag.raw.clone()];
-            // Find `from=` among the comma-separated fields of the flag as written.
-            let mut offset = 0;
-            for field in raw.split(',') {
-                let key_start = field.trim_start_matches("--mount=");
-                let skipped = field.len() - key_start.len();
-                if let Some(value) = key_start.strip_prefix("from=") {
-                    let start = flag.raw.start + offset + skipped + "from=".len();
-                    let range = start..start + value.len();
-                    let context = Context {
-                        ins,
-                        raw: value,
-                        raw_range: range,
-                        source: Source::MountFrom,
-                        stage: None,
-                        platform: None,
-                    };
-                    self.reference(context, false)?;
+            let range = match (raw.strip_prefix("--mount="), &from.range) {
+                (Some(written), Some(r)) if written == value => {
+                    let start = flag.raw.start + "--mount=".len();
+                    start + r.start..start + r.end
                 }
-                offset += field.len() + 1;
+                _ => 0..0,
+            };
+            let via = Via::Mount { target };
+            self.source(ins, &from.value, range, via, Source::MountFrom)?;
+        }
+        Ok(())
+    }
+
+    /// A literal `--from` value: a stage before this one, `scratch`, or an image.
+    fn source(
+        &mut self,
+        ins: &Instruction<'_>,
+        value: &str,
+        range: Range<usize>,
+        via: Via<'_>,
+        source: Source,
+    ) -> Result<(), String> {
+        let current = self.current.unwrap_or(0);
+        match self.stages.source(value, current, via, self.instructions)? {
+            stages::Source::Stage => self.skip(ins, value, SkipReason::BuildStage),
+            stages::Source::Image if value == "scratch" => {
+                self.skip(ins, value, SkipReason::Scratch);
+            }
+            stages::Source::Image => {
+                let context = Context {
+                    ins,
+                    raw: value,
+                    raw_range: range,
+                    source,
+                    stage: None,
+                    platform: None,
+                };
+                self.image(context, value, &[], &[])?;
             }
         }
         Ok(())
     }
 
-    /// Classifies one written reference: a stage, scratch, unresolved, or an image.
-    fn reference(&mut self, cx: Context<'_, '_>, is_from: bool) -> Result<(), String> {
-        let line = cx.ins.start_line;
-        let env = if is_from { &self.globals } else { &self.locals };
-        let expansion = self
-            .lexer
-            .expand(cx.raw, env)
-            .map_err(|e| format!("{}: {e}", cx.raw))?;
-        let expanded = expansion.value;
-        let unresolved = plain_unset(cx.raw, &expansion.unset).or_else(|| {
-            if is_from {
-                self.inherited_unresolved(&expansion.used)
-            } else {
-                None
-            }
+    fn skip(&mut self, ins: &Instruction<'_>, text: &str, reason: SkipReason) {
+        self.out.skips.push(Skip {
+            line: ins.start_line,
+            text: text.to_owned(),
+            reason,
         });
-        if let Some(name) = unresolved {
-            self.out.skips.push(Skip {
-                line,
-                text: cx.raw.to_owned(),
-                reason: SkipReason::UnresolvedVariable { name },
-            });
-            return Ok(());
-        }
-        if expanded.is_empty() {
-            return Err(format!("base name ({}) should not be blank", cx.raw));
-        }
-        let lower = expanded.to_ascii_lowercase();
-        let is_stage = self.stage_names.contains(&lower)
-            || (!is_from && lower.parse::<usize>().is_ok_and(|i| i < self.stages));
-        if is_stage {
-            self.out.skips.push(Skip {
-                line,
-                text: cx.raw.to_owned(),
-                reason: SkipReason::BuildStage,
-            });
-            return Ok(());
-        }
-        if !is_from && lower.parse::<usize>().is_ok() {
-            return Err(format!(
-                "--from={expanded}: no build stage with index {expanded} before this instruction"
-            ));
-        }
-        if expanded == "scratch" {
-            self.out.skips.push(Skip {
-                line,
-                text: cx.raw.to_owned(),
-                reason: SkipReason::Scratch,
-            });
-            return Ok(());
-        }
-        let reference =
-            Reference::parse_normalized(&expanded).map_err(|e| format!("{expanded}: {e}"))?;
-        let source_span = cx.ins.source_range(cx.raw_range.clone());
-        let column = source_span
-            .as_ref()
-            .map_or(1, |s| column_of(self.src, s.start));
-        let defaults = if is_from {
+    }
+
+    /// Records an image reference (returns its index), or BuildKit's error when the text
+    /// is not one.
+    fn image(
+        &mut self,
+        cx: Context<'_, '_>,
+        expanded: &str,
+        undeclared: &[String],
+        empty: &[String],
+    ) -> Result<usize, String> {
+        let reference = Reference::parse_normalized(expanded).map_err(|e| {
+            let message = with_note(format!("{expanded}: {e}"), undeclared, empty);
+            with_placeholder(expanded, message)
+        })?;
+        let source_span = if cx.raw_range.is_empty() {
+            None
+        } else {
+            cx.ins.source_range(cx.raw_range.clone())
+        };
+        let defaults = if cx.source == Source::From {
             &self.defaults
         } else {
             &HashMap::new()
         };
         let target = target::find(cx.raw, source_span, defaults);
+        // docs/json.md: the rewritable text's own column (an `ARG` default may sit on
+        // another line than the instruction).
+        let column = column_of(self.src, target.span.start);
         self.out.occurrences.push(Occurrence {
-            line,
+            line: cx.ins.start_line,
             column,
             span: target.span,
             source: cx.source,
@@ -494,7 +601,7 @@ impl Walk<'_, '_> {
             role: Role::Uses,
             blocked: target.blocked,
         });
-        Ok(())
+        Ok(self.out.occurrences.len() - 1)
     }
 
     /// A rewrite through an `ARG` default is only safe when that default feeds nothing
@@ -528,28 +635,27 @@ impl Walk<'_, '_> {
 struct Context<'i, 't> {
     ins: &'i Instruction<'t>,
     raw: &'i str,
+    /// The raw text's range in the logical line; empty when it has no exact bytes.
     raw_range: Range<usize>,
     source: Source,
     stage: Option<String>,
     platform: Option<String>,
 }
 
-/// The first unset variable that `raw` uses without a default (`$V` or `${V}`).
-fn plain_unset(raw: &str, unset: &[String]) -> Option<String> {
-    unset
-        .iter()
-        .find(|name| {
-            let braced = format!("${{{name}}}");
-            if raw.contains(&braced) {
-                return true;
-            }
-            let bare = format!("${name}");
-            raw.match_indices(&bare).any(|(i, _)| {
-                let after = raw[i + bare.len()..].chars().next();
-                !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-            })
-        })
-        .cloned()
+/// `message`, led by what made the value empty (`ARG TAG is empty: …`).
+fn with_note(message: String, undeclared: &[String], empty: &[String]) -> String {
+    match empty_note(undeclared, empty) {
+        Some(note) => format!("{note}: {message}"),
+        None => message,
+    }
+}
+
+/// `message`, led by the placeholder `text` holds (`<PROJECT_ID> is a placeholder: …`).
+fn with_placeholder(text: &str, message: String) -> String {
+    match placeholder::find(text) {
+        Some(found) => format!("{found} is a placeholder, filled in before use: {message}"),
+        None => message,
+    }
 }
 
 fn strip_whole_quotes(s: &str) -> Option<&str> {

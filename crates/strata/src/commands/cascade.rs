@@ -15,7 +15,7 @@ use crate::config::workspace::parse_duration;
 use crate::hierarchy::Hierarchy;
 use crate::rebuild::{self, Options, PlanView, Report};
 
-pub(super) fn run(args: &CascadeArgs) -> Result<u8> {
+pub(super) fn run(args: &CascadeArgs, out: &mut dyn Write) -> Result<u8> {
     let mut session = Session::new(args.workspace.as_deref(), args.config.as_deref())?;
     if args.all_edges {
         session.config.workspace.follow = EdgeFilter::All;
@@ -36,7 +36,7 @@ pub(super) fn run(args: &CascadeArgs) -> Result<u8> {
         let plan = hierarchy.graph.downstream(&root, follow)?;
         let staleness = hierarchy.graph.staleness(follow)?;
         let view = PlanView::new(&plan, &hierarchy, &staleness, follow);
-        print_plan(&view, args.format)?;
+        print_plan(out, &view, args.format)?;
         // One rule in every verb: a dry run exits 1 when something is pending.
         return Ok(if view.pending > 0 {
             exit::FINDINGS
@@ -90,39 +90,33 @@ pub(super) fn run(args: &CascadeArgs) -> Result<u8> {
         reports.push(report);
     }
     session.runtime.block_on(state.close());
-    print_reports(&reports, args.format)?;
+    print_reports(out, &reports, args.format)?;
     let failed = reports.iter().any(|r| r.failed() > 0);
     Ok(if failed { exit::ERROR } else { exit::OK })
 }
 
-fn print_reports(reports: &[Report], format: Format) -> Result<()> {
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
+fn print_reports(out: &mut dyn Write, reports: &[Report], format: Format) -> Result<()> {
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, reports).context("writing JSON")?;
+            serde_json::to_writer_pretty(&mut *out, reports).context("writing JSON")?;
             writeln!(out)?;
         }
         Format::Table => {
             for report in reports {
-                report.write_text(&mut out)?;
+                report.write_text(&mut *out)?;
             }
         }
     }
-    out.flush()?;
     Ok(())
 }
 
-fn print_plan(view: &PlanView, format: Format) -> Result<()> {
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
+fn print_plan(out: &mut dyn Write, view: &PlanView, format: Format) -> Result<()> {
     if format == Format::Json {
-        serde_json::to_writer_pretty(&mut out, view).context("writing JSON")?;
+        serde_json::to_writer_pretty(&mut *out, view).context("writing JSON")?;
         writeln!(out)?;
     } else {
-        view.write_text(&mut out)?;
+        view.write_text(&mut *out)?;
     }
-    out.flush()?;
     Ok(())
 }
 

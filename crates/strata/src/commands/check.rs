@@ -16,7 +16,7 @@ use crate::registry::install_crypto_provider;
 use crate::report::{github, json, markdown, sarif, table};
 use crate::selection;
 
-pub(super) fn run(args: &CheckArgs) -> Result<u8> {
+pub(super) fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<u8> {
     install_crypto_provider();
     let root = scanned_root(&args.selection.paths);
     let mirrors = &args.registry_mirrors;
@@ -34,7 +34,14 @@ pub(super) fn run(args: &CheckArgs) -> Result<u8> {
         policy: config.check.policy.clone(),
     };
     let report = check::run(&results, &options)?;
-    print(args.format, &report, &options, &root)?;
+    write(
+        out,
+        &mut io::stderr().lock(),
+        args.format,
+        &report,
+        &options,
+        &root,
+    )?;
     for (format, file) in &args.outputs {
         let mut buffer = Vec::new();
         write(
@@ -58,21 +65,6 @@ pub(super) fn run(args: &CheckArgs) -> Result<u8> {
         code = exit::ERROR;
     }
     Ok(code)
-}
-
-fn print(format: CheckFormat, report: &Report, options: &Options, root: &Path) -> Result<()> {
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    write(
-        &mut out,
-        &mut io::stderr().lock(),
-        format,
-        report,
-        options,
-        root,
-    )?;
-    out.flush()?;
-    Ok(())
 }
 
 /// The report in `format` (a table's problems go to `err`).

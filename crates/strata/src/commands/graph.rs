@@ -2,7 +2,7 @@
 //! mermaid, JSON) with every stale image marked. Exit 0 when nothing is stale, 1 when
 //! something is, 2 on errors (a dependency cycle among them, named).
 
-use std::io::{self, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -82,7 +82,7 @@ struct Stale {
     lag: u32,
 }
 
-pub(super) fn run(args: &GraphArgs) -> Result<u8> {
+pub(super) fn run(args: &GraphArgs, out: &mut dyn Write) -> Result<u8> {
     let mut session = Session::new(args.dir.as_deref(), args.config.as_deref())?;
     if args.all_edges {
         session.config.workspace.follow = EdgeFilter::All;
@@ -115,8 +115,6 @@ pub(super) fn run(args: &GraphArgs) -> Result<u8> {
             lag: n.lag,
         })
         .collect();
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
     match args.format {
         GraphFormat::Tree => {
             let style = if args.ascii {
@@ -140,11 +138,10 @@ pub(super) fn run(args: &GraphArgs) -> Result<u8> {
                     .collect(),
                 warnings: &hierarchy.warnings,
             };
-            serde_json::to_writer_pretty(&mut out, &doc).context("writing JSON")?;
+            serde_json::to_writer_pretty(&mut *out, &doc).context("writing JSON")?;
             writeln!(out)?;
         }
     }
-    out.flush()?;
     if args.format != GraphFormat::Json && !stale.is_empty() {
         eprintln!("{} stale", crate::output::count(stale.len(), "image"));
     }

@@ -23,6 +23,7 @@ use serde::Serialize;
 
 use crate::cli::{Cli, Command, Format};
 use crate::config::{self, Config};
+use crate::output;
 use crate::pin::report::ChangedJson;
 
 /// Exit codes shared by every verb.
@@ -35,16 +36,27 @@ pub mod exit {
     pub const ERROR: u8 = 2;
 }
 
-/// Runs a parsed command line; returns the exit code.
+/// Runs a parsed command line; returns the exit code. Every verb writes its report
+/// through one buffered standard output, flushed when the verb ends, also when it fails
+/// (what was written before the error still reaches the reader).
 pub fn run(cli: Cli) -> Result<u8> {
-    match cli.command {
-        Command::Scan(args) => scan::run(&args),
-        Command::Pin(args) => pin::run(&args),
-        Command::Update(args) => update::run(&args),
-        Command::OfficialImages(args) => official_images::run(&args),
-        Command::Check(args) => check::run(&args),
-        Command::Graph(args) => graph::run(&args),
-        Command::Cascade(args) => cascade::run(&args),
+    let mut out = output::stdout();
+    let result = run_verb(cli.command, &mut out);
+    let flushed = out.flush().context("writing to standard output");
+    let code = result?;
+    flushed?;
+    Ok(code)
+}
+
+fn run_verb(command: Command, out: &mut dyn Write) -> Result<u8> {
+    match command {
+        Command::Scan(args) => scan::run(&args, out),
+        Command::Pin(args) => pin::run(&args, out),
+        Command::Update(args) => update::run(&args, out),
+        Command::OfficialImages(args) => official_images::run(&args, out),
+        Command::Check(args) => check::run(&args, out),
+        Command::Graph(args) => graph::run(&args, out),
+        Command::Cascade(args) => cascade::run(&args, out),
         Command::Serve(args) => serve::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Advisories(args) => advisories::run(&args),
@@ -90,17 +102,16 @@ fn load_config(
 /// Prints the report of a verb that rewrites files: JSON, or the table; for a table dry
 /// run the diff alone on stdout (it applies with `git apply`) and the report beside it.
 fn print_rewrites<T: Serialize>(
+    out: &mut dyn Write,
     format: Format,
     dry_run: bool,
     doc: &T,
     changed: &[ChangedJson],
     write_text: fn(&mut dyn Write, &T) -> io::Result<()>,
 ) -> Result<()> {
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
     match (format, dry_run) {
         (Format::Json, _) => {
-            serde_json::to_writer_pretty(&mut out, doc).context("writing JSON")?;
+            serde_json::to_writer_pretty(&mut *out, doc).context("writing JSON")?;
             writeln!(out)?;
         }
         (Format::Table, true) => {
@@ -109,8 +120,7 @@ fn print_rewrites<T: Serialize>(
             }
             write_text(&mut io::stderr().lock(), doc)?;
         }
-        (Format::Table, false) => write_text(&mut out, doc)?,
+        (Format::Table, false) => write_text(out, doc)?,
     }
-    out.flush()?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! history once and write the removed-tags index that `unsupported-tag` checks read.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{BufWriter, Write};
 
 use anyhow::{Context, Result};
 
@@ -10,13 +10,13 @@ use super::exit;
 use crate::cli::{OfficialImagesArgs, OfficialImagesCommand, OfficialImagesIndexArgs};
 use crate::official_images::{walk_history, write_history};
 
-pub(super) fn run(args: &OfficialImagesArgs) -> Result<u8> {
+pub(super) fn run(args: &OfficialImagesArgs, out: &mut dyn Write) -> Result<u8> {
     match &args.command {
-        OfficialImagesCommand::Index(index) => run_index(index),
+        OfficialImagesCommand::Index(index) => run_index(index, out),
     }
 }
 
-fn run_index(args: &OfficialImagesIndexArgs) -> Result<u8> {
+fn run_index(args: &OfficialImagesIndexArgs, stdout: &mut dyn Write) -> Result<u8> {
     let history = walk_history(&args.checkout, &args.images)
         .with_context(|| format!("indexing {}", args.checkout.display()))?;
     match &args.output {
@@ -28,12 +28,7 @@ fn run_index(args: &OfficialImagesIndexArgs) -> Result<u8> {
             out.flush()
                 .with_context(|| format!("writing {}", path.display()))?;
         }
-        _ => {
-            let stdout = io::stdout();
-            let mut out = BufWriter::new(stdout.lock());
-            write_history(&history, &mut out)?;
-            out.flush().context("writing the index")?;
-        }
+        _ => write_history(&history, stdout).context("writing the index")?,
     }
     let images = history.images().count();
     let removed: usize = history

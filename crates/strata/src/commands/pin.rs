@@ -2,6 +2,8 @@
 //! place. Exit 0 when everything is pinned, 1 when `--dry-run` found changes, 2 when any
 //! lookup or file failed (the rest are still pinned).
 
+use std::io::Write;
+
 use anyhow::{Context, Result};
 
 use super::{exit, load_config, print_rewrites, scanned_root};
@@ -12,7 +14,7 @@ use crate::registry::install_crypto_provider;
 use crate::resolve::{self, LookupOptions, Lookups};
 use crate::{dirs, selection};
 
-pub(super) fn run(args: &PinArgs) -> Result<u8> {
+pub(super) fn run(args: &PinArgs, out: &mut dyn Write) -> Result<u8> {
     install_crypto_provider();
     let root = scanned_root(&args.selection.paths);
     let mirrors = &args.registry_mirrors;
@@ -45,7 +47,14 @@ pub(super) fn run(args: &PinArgs) -> Result<u8> {
     }
     let doc = report::json(&outcomes, &lookups, &stats, args.dry_run);
     let changed = &doc.changed_files;
-    print_rewrites(args.format, args.dry_run, &doc, changed, report::write_text)?;
+    print_rewrites(
+        out,
+        args.format,
+        args.dry_run,
+        &doc,
+        changed,
+        report::write_text,
+    )?;
     Ok(if doc.summary.failed > 0 {
         exit::ERROR
     } else if args.dry_run && doc.summary.files_changed > 0 {

@@ -1,29 +1,28 @@
 //! `strata scan`: discover and extract, then print. Exit 2 when any file had an error.
 
-use std::io::{self, Write};
+use std::io::Write;
 
 use anyhow::{Context, Result};
 
 use super::exit;
 use crate::cli::{Format, ScanArgs};
-use crate::output::{count, scan_json, write_table};
+use crate::output::{ScanPart, count, write_scan_json, write_table};
 use crate::selection;
 
-pub(super) fn run(args: &ScanArgs) -> Result<u8> {
-    let results = selection::scan_selection(&args.selection)?;
-    let errors = results
-        .iter()
-        .map(|r| r.extraction.errors.len())
-        .sum::<usize>();
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    match args.format {
+pub(super) fn run(args: &ScanArgs, out: &mut dyn Write) -> Result<u8> {
+    let errors = match args.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &scan_json(&results)).context("writing JSON")?;
-            writeln!(out)?;
+            // Rendered on the workers; only the bytes to print are kept.
+            let parts = selection::report_map(&args.selection, |r| ScanPart::render(&r))?;
+            write_scan_json(out, &parts).context("writing JSON")?;
+            parts.iter().map(|p| p.errors).sum::<usize>()
         }
-        Format::Table => print_table(&mut out, &results)?,
-    }
+        Format::Table => {
+            let results = selection::report_selection(&args.selection)?;
+            print_table(out, &results)?;
+            results.iter().map(|r| r.extraction.errors.len()).sum()
+        }
+    };
     Ok(if errors > 0 { exit::ERROR } else { exit::OK })
 }
 
@@ -67,6 +66,14 @@ fn print_table(out: &mut dyn Write, results: &[crate::scan::FileScan]) -> Result
                 .map(move |e| (r.file.display.as_str(), e))
         })
         .collect();
+    for r in results {
+        for w in &r.extraction.warnings {
+            eprintln!(
+                "warning: {}:{}: {} [{}]",
+                r.file.display, w.line, w.message, w.code
+            );
+        }
+    }
     for (file, e) in &errors {
         eprintln!("error: {file}:{}: {}", e.line, e.message);
     }

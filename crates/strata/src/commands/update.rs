@@ -5,6 +5,8 @@
 //! Exit 0 when done (also when files changed), 1 when `--dry-run` found changes, 2 when
 //! anything failed, a rebuild included (the rest is still done).
 
+use std::io::Write;
+
 use anyhow::{Context, Result};
 
 use super::{exit, load_config, print_rewrites, scanned_root};
@@ -15,7 +17,7 @@ use crate::update::cascade::Cascading;
 use crate::update::{self, Options, report, table};
 use crate::{dirs, rebuild, selection, state};
 
-pub(super) fn run(args: &UpdateArgs) -> Result<u8> {
+pub(super) fn run(args: &UpdateArgs, out: &mut dyn Write) -> Result<u8> {
     install_crypto_provider();
     let root = scanned_root(&args.selection.paths);
     let mirrors = &args.registry_mirrors;
@@ -45,7 +47,7 @@ pub(super) fn run(args: &UpdateArgs) -> Result<u8> {
     let run = update::run(&options, results)?;
     let doc = report::json(&run, args.dry_run);
     let changed = &doc.changed_files;
-    print_rewrites(args.format, args.dry_run, &doc, changed, table::write)?;
+    print_rewrites(out, args.format, args.dry_run, &doc, changed, table::write)?;
     let s = &doc.summary;
     Ok(
         if s.failed > 0 || s.groups_failed > 0 || s.cascades_failed > 0 {

@@ -475,7 +475,7 @@ fn validate_repository(
     let name = match raw.name {
         Some(name) if !name.trim().is_empty() => name,
         Some(_) => return Err(error(file, format!("{key}.name"), "empty name")),
-        None => default_name(&source),
+        None => default_name(&source, file),
     };
     if let Some(rule) = &raw.produces {
         check_rule(rule).map_err(|m| error(file, format!("{key}.produces"), m))?;
@@ -511,8 +511,9 @@ fn validate_repository(
     })
 }
 
-/// The last path or URL segment, without `.git`.
-fn default_name(source: &RepositorySource) -> String {
+/// The last path or URL segment, without `.git`; for a path that ends in `.` or `..`
+/// (`path = "."`), the name of the directory it is, relative to the config file.
+fn default_name(source: &RepositorySource, file: &Path) -> String {
     let text = match source {
         RepositorySource::Local(path) => path.to_string_lossy().into_owned(),
         RepositorySource::Git { url, .. } => url.clone(),
@@ -520,9 +521,18 @@ fn default_name(source: &RepositorySource) -> String {
     let trimmed = text.trim_end_matches('/');
     let last = trimmed.rsplit(['/', ':']).next().unwrap_or(trimmed);
     let last = last.strip_suffix(".git").unwrap_or(last);
-    match last {
-        "" | "." => "workspace".to_owned(),
-        name => name.to_owned(),
+    match (last, source) {
+        ("" | "." | "..", RepositorySource::Local(path)) => {
+            let base = file.parent().unwrap_or(Path::new("."));
+            let dir = base.join(path);
+            let dir = dir.canonicalize().unwrap_or(dir);
+            dir.file_name().map_or_else(
+                || "workspace".to_owned(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        }
+        ("" | ".", _) => "workspace".to_owned(),
+        (name, _) => name.to_owned(),
     }
 }
 

@@ -18,6 +18,7 @@ use super::trigger;
 use crate::config::workspace::{Trigger, Workspace};
 use crate::hierarchy::published::{self, Published};
 use crate::hierarchy::{self, Hierarchy};
+use crate::progress::Progress;
 use crate::registry::RegistryClient;
 use crate::state::{CascadeRun, NewCascade, NewNode, NodeState, OpenedCascade, RunOutcome, State};
 
@@ -84,6 +85,11 @@ pub async fn run(
         run: run.id,
         root: root.clone(),
         quiet: options.quiet,
+        progress: if options.quiet {
+            Progress::hidden()
+        } else {
+            Progress::bar(plan.len(), "images")
+        },
     };
     for cancelled in &opened.cancelled {
         runner.say(&format!(
@@ -106,6 +112,11 @@ pub async fn run(
         ));
     }
     let (mut slots, reports) = restore(&runner, &plan, &run).await?;
+    let settled = slots
+        .values()
+        .filter(|s| matches!(s, Slot::Done(_) | Slot::Failed | Slot::Skipped))
+        .count();
+    runner.progress.inc(settled as u64);
     slots.insert(root.clone(), Slot::Done(Box::new(root_now)));
     let inputs = Inputs {
         graph: &hierarchy.graph,
@@ -114,8 +125,9 @@ pub async fn run(
     };
     let finished = tokio::select! {
         reports = runner.run(&inputs, slots, reports) => Some(reports),
-        () = interrupted() => None,
+        () = crate::shutdown::requested() => None,
     };
+    runner.progress.finish();
     let Some(reports) = finished else {
         release_interrupted(&runner, hierarchy).await;
         bail!(
@@ -196,22 +208,6 @@ async fn open(
     Ok(state
         .open_cascade(&cascade, OffsetDateTime::now_utc())
         .await?)
-}
-
-/// Resolves on Ctrl-C (`SIGINT`) or `SIGTERM`: both mean stop, keeping the cascade open.
-async fn interrupted() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
-    }
 }
 
 /// Slots and report lines from what the database recorded for `run`.

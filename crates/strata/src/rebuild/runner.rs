@@ -19,6 +19,7 @@ use super::wait::{self, Base, Polling, short};
 use crate::config::workspace::CascadeSettings;
 use crate::hierarchy::Build;
 use crate::hierarchy::published::{self, Published};
+use crate::progress::Progress;
 use crate::registry::RegistryClient;
 use crate::state::{NodeState, RunId, State};
 
@@ -36,6 +37,8 @@ pub(super) struct Runner {
     /// The cascade's root (for commit messages).
     pub(super) root: ImageRef,
     pub(super) quiet: bool,
+    /// Images done out of the plan, drawn on a terminal (hidden when quiet).
+    pub(super) progress: Progress,
 }
 
 /// Where a node stands in this process.
@@ -106,6 +109,8 @@ impl Runner {
                     continue;
                 };
                 let job = self.job(inputs, image, &slots, bases, triggered);
+                self.progress
+                    .set_message(format!("level {}: {}", job.level, image.familiar()));
                 slots.insert(image.clone(), Slot::Running);
                 in_flight += 1;
                 let runner = self.clone();
@@ -115,6 +120,7 @@ impl Runner {
                 break;
             };
             in_flight = in_flight.saturating_sub(1);
+            self.progress.inc(1);
             let Ok(done) = joined else { continue };
             let now = OffsetDateTime::now_utc();
             let key = done.image.to_string();
@@ -206,6 +212,7 @@ impl Runner {
                 report.message = Some(reason);
                 report.finished_at = Some(now);
             }
+            self.progress.inc(1);
             slots.insert(image, Slot::Skipped);
         }
     }
@@ -449,9 +456,10 @@ impl Runner {
         }
     }
 
+    /// A line for people on stderr (above the progress bar on a terminal).
     pub(super) fn say(&self, line: &str) {
         if !self.quiet {
-            eprintln!("{line}");
+            self.progress.println(line);
         }
     }
 }

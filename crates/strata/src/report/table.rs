@@ -45,11 +45,11 @@ pub fn write_table_report(
         report.count(Severity::Warning),
         report.count(Severity::Note),
     );
+    // Findings are counted by severity ("error" severity is not an error: the JSON's
+    // `errors` and the "could not be checked" below are the failures).
     let mut line = format!(
-        "{}, {}, {} in {}, {}",
-        count(errors, "error"),
-        count(warnings, "warning"),
-        count(notes, "note"),
+        "{} ({errors} at severity error, {warnings} warning, {notes} note) in {}, {}",
+        count(errors + warnings + notes, "finding"),
         count(report.references, "reference"),
         count(report.files, "file")
     );

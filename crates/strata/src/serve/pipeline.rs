@@ -54,12 +54,7 @@ pub(super) async fn run(shared: &Shared, id: MoveId) -> Result<()> {
             ),
         )
         .await;
-        shared
-            .state
-            .handle_move(id, OffsetDateTime::now_utc())
-            .await
-            .context("marking the move handled")?;
-        return Ok(());
+        return handled(shared, id).await;
     }
     // A managed image rebuilt by a cascade moves too: that cascade carries its subtree.
     if let Some(run) = carried_by(shared, &root, &recorded.to).await? {
@@ -68,12 +63,7 @@ pub(super) async fn run(shared: &Shared, id: MoveId) -> Result<()> {
             format!("rebuilt by cascade {run}, which goes on below it"),
         )
         .await;
-        shared
-            .state
-            .handle_move(id, OffsetDateTime::now_utc())
-            .await
-            .context("marking the move handled")?;
-        return Ok(());
+        return handled(shared, id).await;
     }
     if config.serve.update != UpdateMode::Off {
         let lines = update(shared, &config, &root, &recorded.to).await?;
@@ -89,13 +79,7 @@ pub(super) async fn run(shared: &Shared, id: MoveId) -> Result<()> {
             format!("done by cascade {run}, which started from this digest"),
         )
         .await;
-        shared
-            .state
-            .handle_move(id, OffsetDateTime::now_utc())
-            .await
-            .context("marking the move handled")?;
-        shared.notify("move");
-        return Ok(());
+        return handled(shared, id).await;
     }
     let options = rebuild::Options {
         quiet: true,
@@ -134,12 +118,17 @@ pub(super) async fn run(shared: &Shared, id: MoveId) -> Result<()> {
             return Err(e);
         }
     }
+    super::watchlist::redraw(shared).await;
+    handled(shared, id).await
+}
+
+/// Marks move `id` handled: its pipeline is over.
+async fn handled(shared: &Shared, id: MoveId) -> Result<()> {
     shared
         .state
         .handle_move(id, OffsetDateTime::now_utc())
         .await
         .context("marking the move handled")?;
-    super::watchlist::redraw(shared).await;
     shared.notify("move");
     Ok(())
 }

@@ -35,16 +35,32 @@ fn choose(
         .ok_or(StateError::NoLocation)
 }
 
-/// Fails when `path` is inside `root`, following symbolic links where the paths exist, so
-/// the database never lands in (and gets committed with) the repository being scanned.
+/// Fails when `path` is inside a git working tree that the scan covers: the repository
+/// `root` is in, or one below `root` (a folder of clones). Follows symbolic links where
+/// the paths exist. A folder that is no repository cannot commit the database, so a
+/// database inside it, outside every repository, is fine.
 pub fn ensure_outside(path: &Path, root: &Path) -> Result<(), StateError> {
-    if resolved(path).starts_with(resolved(root)) {
+    let path = resolved(path);
+    let root = resolved(root);
+    let Some(repository) = working_tree(&path) else {
+        return Ok(());
+    };
+    if repository.starts_with(&root) || root.starts_with(&repository) {
         return Err(StateError::InsideRepository {
-            path: path.to_path_buf(),
-            root: root.to_path_buf(),
+            path,
+            root: repository,
         });
     }
     Ok(())
+}
+
+/// The nearest directory above `path` with a `.git` entry (a directory, or the file a
+/// linked worktree or submodule has).
+fn working_tree(path: &Path) -> Option<PathBuf> {
+    path.ancestors()
+        .skip(1)
+        .find(|dir| dir.join(".git").exists())
+        .map(Path::to_path_buf)
 }
 
 /// `path` made absolute, with its longest existing prefix canonicalised (the file itself
@@ -88,12 +104,37 @@ mod tests {
     }
 
     #[test]
-    fn database_inside_the_repository_is_refused() {
-        let dir = std::env::temp_dir();
-        let repo = dir.join("strata-location-test-repo");
-        assert!(ensure_outside(&repo.join("sub/../state.db"), &repo).is_err());
-        assert!(ensure_outside(&repo.join(".strata/state.db"), &repo).is_err());
-        assert!(ensure_outside(&dir.join("elsewhere/state.db"), &repo).is_ok());
-        assert!(ensure_outside(&dir.join("strata-location-test-repo2/s.db"), &repo).is_ok());
+    fn database_inside_a_scanned_repository_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path();
+        // A plain folder of clones: `clones/` is no repository, `clones/a` is one.
+        let clones = top.join("clones");
+        std::fs::create_dir_all(clones.join("a/.git")).unwrap();
+        std::fs::create_dir_all(clones.join("a/sub")).unwrap();
+        std::fs::create_dir_all(top.join("elsewhere")).unwrap();
+        let cases = [
+            // (database, scanned root, refused)
+            (clones.join("state.db"), clones.clone(), false),
+            (clones.join("a/state.db"), clones.clone(), true),
+            (clones.join("a/.strata/state.db"), clones.join("a"), true),
+            (clones.join("a/sub/../state.db"), clones.join("a/sub"), true),
+            (clones.join("a/state.db"), clones.join("a/sub"), true),
+            (top.join("elsewhere/state.db"), clones.join("a"), false),
+            (clones.join("a/state.db"), top.join("elsewhere"), false),
+        ];
+        for (db, root, refused) in cases {
+            let result = ensure_outside(&db, &root);
+            assert_eq!(
+                result.is_err(),
+                refused,
+                "{} in {}",
+                db.display(),
+                root.display()
+            );
+        }
+        let message = ensure_outside(&clones.join("a/x.db"), &clones)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("clones/a;"), "{message}");
     }
 }

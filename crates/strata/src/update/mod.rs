@@ -246,7 +246,10 @@ impl Pipeline<'_> {
             }
             return (outcomes, done);
         }
+        let progress = crate::progress::Progress::bar(self.checkouts.len(), "repositories");
         for checkout in self.checkouts {
+            progress.set_message(checkout.label.clone().unwrap_or_default());
+            progress.inc(1);
             let mine = found.iter().filter(|f| checkout.holds(f.file)).cloned();
             for group in group(mine, self.grouping) {
                 let mut outcome = outcome_of(group, checkout.label.clone(), since);
@@ -266,6 +269,7 @@ impl Pipeline<'_> {
                 done.push(outcome);
             }
         }
+        progress.finish();
         (outcomes, done)
     }
 

@@ -653,6 +653,16 @@ impl Org {
             .collect()
     }
 
+    /// Build events of `kind` (`start`, `published`, `failed`), counted by image.
+    pub fn count_builds(&self, kind: &str) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for event in self.builds().iter().filter(|e| e["event"] == kind) {
+            *out.entry(event["image"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+        out
+    }
+
     /// Waits (bounded) until no CI job is running: each `start` has its end.
     pub async fn settle_ci(&self) {
         let started = std::time::Instant::now();

@@ -144,6 +144,16 @@ pub fn move_of<'v>(moves: &'v Value, tag: &str) -> Option<&'v Value> {
     moves.as_array()?.iter().find(|m| m["tag"] == tag)
 }
 
+/// The names of a move's steps, in order.
+pub fn step_names(a_move: &Value) -> Vec<&str> {
+    a_move["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect()
+}
+
 /// Whether `tag`'s newest move was handled and its cascade succeeded.
 pub fn cascaded(moves: &Value, tag: &str) -> bool {
     move_of(moves, tag)
