@@ -27,6 +27,11 @@
 //!   per method and path: 429 with `Retry-After`, 5xx, wrong or missing
 //!   `Docker-Content-Digest`, corrupted bodies, dropped connections, 401 challenges,
 //!   delays, canned answers; counts what it saw.
+//! - [`TestPostgres`]: a throwaway PostgreSQL server from Debian's `postgresql` package
+//!   (`initdb` in a temporary directory, `pg_ctl start` on a loopback port, as the
+//!   `postgres` user when running as root), fresh databases on demand
+//!   ([`TestPostgres::create_database`]), one shared per test binary
+//!   ([`TestPostgres::shared`]); stopped on drop or when the process ends.
 //!
 //! The token issuer and the proxy run on the tokio runtime that starts them (use
 //! `#[tokio::test]`); the registry process does not depend on a runtime. Failures are
@@ -73,6 +78,7 @@ mod image;
 mod index;
 mod jwt;
 pub mod packages;
+pub mod postgres;
 mod proxy;
 mod registry;
 mod seed;
@@ -85,6 +91,7 @@ pub use bulk::{BulkSeed, SeededTag};
 pub use check::{SKOPEO_BINARY, manifest_digest, skopeo_available, skopeo_digest};
 pub use image::{Format, Image, Layer, media_type, sha256_digest};
 pub use index::Index;
+pub use postgres::TestPostgres;
 pub use proxy::{Fault, FaultKind, FaultProxy, ProxiedRequest};
 pub use registry::{Auth, REGISTRY_BINARY, RegistryOptions, TestRegistry};
 pub use seed::{ClientAuth, Seeder};

@@ -1,14 +1,20 @@
 //! Opening the state database: it is created with its directory, migrations apply once,
-//! reopening keeps data, and files it cannot use (from a newer strata, damaged, someone
-//! else's SQLite database) are refused with errors naming the file.
+//! reopening keeps data, and databases it cannot use (from a newer strata, damaged,
+//! someone else's SQLite file or PostgreSQL tables) are refused with errors naming the
+//! file or the URL (never its password). What is not about SQLite files runs on both
+//! backends (`state_support`).
 #![allow(clippy::unwrap_used)]
+
+mod state_support;
 
 use std::path::Path;
 
 use sqlx::{ConnectOptions, Connection};
+use state_support::{Backend, Db};
 use strata::registry::TagKey;
 use strata::state::{Observation, SCHEMA_VERSION, State, StateError};
 use strata_core::reference::Digest;
+use strata_testkit::TestPostgres;
 use time::OffsetDateTime;
 
 fn digest(fill: char) -> Digest {
@@ -49,6 +55,58 @@ async fn applied_migrations(path: &Path) -> Vec<i64> {
     versions
 }
 
+/// A raw connection to a PostgreSQL database, behind strata's back.
+async fn raw_postgres(url: &str) -> sqlx::PgConnection {
+    sqlx::PgConnection::connect(url).await.unwrap()
+}
+
+/// The migrations applied to `db` (either backend).
+async fn applied(db: &Db) -> Vec<i64> {
+    match db.backend {
+        Backend::Sqlite => applied_migrations(Path::new(&db.address)).await,
+        Backend::Postgres => {
+            let mut conn = raw_postgres(&db.address).await;
+            let versions =
+                sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap();
+            conn.close().await.unwrap();
+            versions
+        }
+    }
+}
+
+/// Runs `sql` on `db` behind strata's back (either backend).
+async fn tamper(db: &Db, sql: &str) {
+    match db.backend {
+        Backend::Sqlite => {
+            let mut conn = raw(Path::new(&db.address)).await;
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+        }
+        Backend::Postgres => {
+            let mut conn = raw_postgres(&db.address).await;
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+        }
+    }
+}
+
+/// Opens the database at `address` on `backend` (a path or a URL).
+async fn open(backend: Backend, address: &str) -> Result<State, StateError> {
+    match backend {
+        Backend::Sqlite => State::open(Path::new(address)).await,
+        Backend::Postgres => State::connect(address).await,
+    }
+}
+
 #[tokio::test]
 async fn open_creates_the_file_and_its_directory_and_migrates() {
     let dir = tempfile::tempdir().unwrap();
@@ -65,68 +123,145 @@ async fn open_creates_the_file_and_its_directory_and_migrates() {
 
 #[tokio::test]
 async fn reopening_keeps_data_and_applies_nothing_twice() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("state.db");
-    let state = State::open(&path).await.unwrap();
-    let first = state.record_observation(&tag(), &digest('a'), at(0)).await;
-    assert_eq!(first.unwrap(), Observation::New);
-    state.close().await;
+    for db in state_support::both().await {
+        eprintln!("on {}", db.backend);
+        let first = db
+            .state
+            .record_observation(&tag(), &digest('a'), at(0))
+            .await;
+        assert_eq!(first.unwrap(), Observation::New);
+        db.state.clone().close().await;
 
-    for _ in 0..2 {
-        let state = State::open(&path).await.unwrap();
-        let current = state.current(&tag()).await.unwrap().unwrap();
-        assert_eq!(current.digest, digest('a'));
-        state.close().await;
+        for _ in 0..2 {
+            let state = db.reopen().await;
+            let current = state.current(&tag()).await.unwrap().unwrap();
+            assert_eq!(current.digest, digest('a'));
+            state.close().await;
+        }
+        assert_eq!(applied(&db).await, (1..=SCHEMA_VERSION).collect::<Vec<_>>());
     }
-    assert_eq!(
-        applied_migrations(&path).await,
-        (1..=SCHEMA_VERSION).collect::<Vec<_>>()
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_first_opens_both_succeed() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("state.db");
-    let (a, b) = tokio::join!(State::open(&path), State::open(&path));
-    a.unwrap().close().await;
-    b.unwrap().close().await;
-    assert_eq!(
-        applied_migrations(&path).await,
-        (1..=SCHEMA_VERSION).collect::<Vec<_>>()
-    );
+    let path = dir.path().join("state.db").to_string_lossy().into_owned();
+    let url = TestPostgres::shared().create_database().unwrap();
+    for (backend, address) in [(Backend::Sqlite, path), (Backend::Postgres, url)] {
+        eprintln!("on {backend}");
+        let (a, b, c) = tokio::join!(
+            open(backend, &address),
+            open(backend, &address),
+            open(backend, &address)
+        );
+        for state in [a, b, c] {
+            state.unwrap().close().await;
+        }
+        let db = Db {
+            backend,
+            state: open(backend, &address).await.unwrap(),
+            address,
+            dir: None,
+        };
+        assert_eq!(applied(&db).await, (1..=SCHEMA_VERSION).collect::<Vec<_>>());
+    }
 }
 
 #[tokio::test]
 async fn a_database_from_a_newer_strata_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("state.db");
-    State::open(&path).await.unwrap().close().await;
-    let mut conn = raw(&path).await;
-    sqlx::query(
-        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-         VALUES (9999, 'from the future', TRUE, x'00', 0)",
-    )
-    .execute(&mut conn)
-    .await
-    .unwrap();
+    for db in state_support::both().await {
+        eprintln!("on {}", db.backend);
+        db.state.clone().close().await;
+        // A blob literal is spelt differently in each.
+        let checksum = match db.backend {
+            Backend::Sqlite => "x'00'",
+            Backend::Postgres => "'\\x00'::bytea",
+        };
+        tamper(
+            &db,
+            &format!(
+                "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
+                 execution_time) VALUES (9999, 'from the future', TRUE, {checksum}, 0)"
+            ),
+        )
+        .await;
+
+        let error = open(db.backend, &db.address).await.unwrap_err();
+        let message = error.to_string();
+        assert!(
+            matches!(
+                error,
+                StateError::FutureSchema {
+                    found: 9999,
+                    supported: SCHEMA_VERSION,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(message.contains("newer"), "{message}");
+        let named = match db.backend {
+            Backend::Sqlite => db.address.clone(),
+            // The URL, without its password.
+            Backend::Postgres => db.address.replace(":strata-test-password", ""),
+        };
+        assert!(message.contains(&named), "{message}");
+        assert!(!message.contains("password"), "{message}");
+    }
+}
+
+/// Another application's tables in the schema strata would use: strata adds none of its
+/// own among them.
+#[tokio::test]
+async fn another_applications_postgres_tables_are_refused() {
+    let url = TestPostgres::shared().create_database().unwrap();
+    let mut conn = raw_postgres(&url).await;
+    sqlx::query("CREATE TABLE notes (body text)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
     conn.close().await.unwrap();
 
-    let error = State::open(&path).await.unwrap_err();
-    let message = error.to_string();
+    let error = State::connect(&url).await.unwrap_err();
     assert!(
-        matches!(
-            error,
-            StateError::FutureSchema {
-                found: 9999,
-                supported: SCHEMA_VERSION,
-                ..
-            }
-        ),
+        matches!(error, StateError::ForeignSchema { .. }),
         "{error:?}"
     );
-    assert!(message.contains(&path.display().to_string()), "{message}");
-    assert!(message.contains("newer"), "{message}");
+    let message = error.to_string();
+    assert!(
+        message.contains("postgres://strata@127.0.0.1:"),
+        "{message}"
+    );
+    let mut conn = raw_postgres(&url).await;
+    let tables: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(tables, 1, "nothing was added");
+}
+
+/// A server that does not answer, or a password it refuses: the error names the URL
+/// without the password.
+#[tokio::test]
+async fn an_unusable_postgres_url_is_named_without_its_password() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let server = TestPostgres::shared();
+    let url = server.create_database().unwrap();
+    let wrong = url.replace("strata-test-password", "wrong-secret");
+    let nobody = format!("postgres://strata:secret@127.0.0.1:{port}/state");
+    for url in [nobody, wrong] {
+        let error = State::connect(&url).await.unwrap_err();
+        assert!(matches!(error, StateError::Open { .. }), "{error:?}");
+        let message = format!("{error:#}");
+        assert!(
+            message.contains("postgres://strata@127.0.0.1:"),
+            "{message}"
+        );
+        assert!(!message.contains("secret"), "{message}");
+    }
 }
 
 #[tokio::test]
@@ -242,4 +377,42 @@ async fn migrating_two_running_cascades_of_one_root_keeps_the_newest() {
     let err = state.start_cascade(&again, at(1)).await.unwrap_err();
     assert!(matches!(err, StateError::CascadeRunning { .. }), "{err}");
     state.close().await;
+}
+
+/// TLS as a managed PostgreSQL service wants it (rustls with aws-lc-rs): `verify-full`
+/// with the service's CA connects over TLS; without that CA the certificate is not
+/// trusted; `require` against a server without TLS fails instead of going plain.
+#[tokio::test]
+async fn postgres_over_tls_checks_the_servers_certificate() {
+    let server = TestPostgres::start_with_tls().unwrap();
+    let url = server.create_database().unwrap();
+    let ca = server.ca_file().unwrap();
+    let verified = format!(
+        "{url}?sslmode=verify-full&sslrootcert={}",
+        ca.to_string_lossy()
+    );
+    let state = State::connect(&verified).await.unwrap();
+    let first = state.record_observation(&tag(), &digest('a'), at(0)).await;
+    assert_eq!(first.unwrap(), Observation::New);
+    state.close().await;
+    let mut conn = raw_postgres(&verified).await;
+    let encrypted: bool =
+        sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert!(encrypted, "the connection is not encrypted");
+    conn.close().await.unwrap();
+
+    let untrusted = State::connect(&format!("{url}?sslmode=verify-full")).await;
+    assert!(
+        matches!(untrusted, Err(StateError::Open { .. })),
+        "{untrusted:?}"
+    );
+    let plain = TestPostgres::shared().create_database().unwrap();
+    let required = State::connect(&format!("{plain}?sslmode=require")).await;
+    assert!(
+        matches!(required, Err(StateError::Open { .. })),
+        "{required:?}"
+    );
 }

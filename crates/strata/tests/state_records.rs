@@ -1,15 +1,18 @@
 //! What the state database records: tag observations and moves, proposals recovered
-//! after a crash, and cascade nodes claimed exactly once even by concurrent runs.
+//! after a crash, and cascade nodes claimed exactly once even by concurrent runs — the
+//! same on both backends (SQLite and PostgreSQL: `state_support::both`).
 #![allow(clippy::unwrap_used)]
 
+mod state_support;
+
+use state_support::both;
 use strata::forge::{ForgeKind, PullRequestState};
 use strata::registry::TagKey;
 use strata::state::{
     GroupKey, NewCascade, NewNode, NodeState, Observation, ProposalDraft, ProposalKey,
-    ProposalStage, PullRequest, RunOutcome, RunStatus, State, StateError, TagMove,
+    ProposalStage, PullRequest, RunOutcome, RunStatus, StateError, TagMove,
 };
 use strata_core::reference::Digest;
-use tempfile::TempDir;
 use time::OffsetDateTime;
 
 fn digest(fill: char) -> Digest {
@@ -31,144 +34,150 @@ fn at(minutes: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_700_000_000 + 60 * minutes).unwrap()
 }
 
-async fn open() -> (TempDir, State) {
-    let dir = tempfile::tempdir().unwrap();
-    let state = State::open(&dir.path().join("state.db")).await.unwrap();
-    (dir, state)
-}
-
 #[tokio::test]
 async fn observations_a_a_b_a_record_two_moves_and_since_when() {
-    let (_dir, state) = open().await;
-    let key = tag("3.12");
-    let (a, b) = (digest('a'), digest('b'));
+    for db in both().await {
+        eprintln!("on {}", db.backend);
+        let state = &db.state;
+        let key = tag("3.12");
+        let (a, b) = (digest('a'), digest('b'));
 
-    let outcomes = [
-        state.record_observation(&key, &a, at(0)).await.unwrap(),
-        state.record_observation(&key, &a, at(1)).await.unwrap(),
-        state.record_observation(&key, &b, at(2)).await.unwrap(),
-        state.record_observation(&key, &a, at(3)).await.unwrap(),
-    ];
-    let to_b = TagMove {
-        id: strata::state::MoveId(1),
-        from: a.clone(),
-        to: b.clone(),
-        from_last_seen: at(1),
-        observed_at: at(2),
-        to_first_seen: at(2),
-    };
-    // Back to a digest seen before: "seen since" is its first sighting.
-    let back_to_a = TagMove {
-        id: strata::state::MoveId(2),
-        from: b.clone(),
-        to: a.clone(),
-        from_last_seen: at(2),
-        observed_at: at(3),
-        to_first_seen: at(0),
-    };
-    assert_eq!(
-        outcomes,
-        [
-            Observation::New,
-            Observation::Unchanged { since: at(0) },
-            Observation::Moved(to_b.clone()),
-            Observation::Moved(back_to_a.clone()),
-        ]
-    );
+        let outcomes = [
+            state.record_observation(&key, &a, at(0)).await.unwrap(),
+            state.record_observation(&key, &a, at(1)).await.unwrap(),
+            state.record_observation(&key, &b, at(2)).await.unwrap(),
+            state.record_observation(&key, &a, at(3)).await.unwrap(),
+        ];
+        let to_b = TagMove {
+            id: strata::state::MoveId(1),
+            from: a.clone(),
+            to: b.clone(),
+            from_last_seen: at(1),
+            observed_at: at(2),
+            to_first_seen: at(2),
+        };
+        // Back to a digest seen before: "seen since" is its first sighting.
+        let back_to_a = TagMove {
+            id: strata::state::MoveId(2),
+            from: b.clone(),
+            to: a.clone(),
+            from_last_seen: at(2),
+            observed_at: at(3),
+            to_first_seen: at(0),
+        };
+        assert_eq!(
+            outcomes,
+            [
+                Observation::New,
+                Observation::Unchanged { since: at(0) },
+                Observation::Moved(to_b.clone()),
+                Observation::Moved(back_to_a.clone()),
+            ]
+        );
 
-    let current = state.current(&key).await.unwrap().unwrap();
-    assert_eq!(current.digest, a);
-    assert_eq!((current.since, current.first_checked), (at(3), at(0)));
-    assert_eq!(current.last_checked, at(3));
-    assert_eq!(
-        state.history(&key).await.unwrap(),
-        vec![to_b, back_to_a.clone()]
-    );
-    assert_eq!(state.last_move(&key).await.unwrap(), Some(back_to_a));
-    assert_eq!(
-        state.digest_first_seen(&key, &a).await.unwrap(),
-        Some(at(0))
-    );
-    assert_eq!(
-        state.digest_first_seen(&key, &b).await.unwrap(),
-        Some(at(2))
-    );
-    assert_eq!(
-        state.digest_first_seen(&key, &digest('c')).await.unwrap(),
-        None
-    );
-    let sightings: Vec<_> = state
-        .sightings(&key)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| (s.digest, s.first_seen, s.last_seen))
-        .collect();
-    assert_eq!(sightings, vec![(a, at(0), at(3)), (b, at(2), at(2))]);
+        let current = state.current(&key).await.unwrap().unwrap();
+        assert_eq!(current.digest, a);
+        assert_eq!((current.since, current.first_checked), (at(3), at(0)));
+        assert_eq!(current.last_checked, at(3));
+        assert_eq!(
+            state.history(&key).await.unwrap(),
+            vec![to_b, back_to_a.clone()]
+        );
+        assert_eq!(state.last_move(&key).await.unwrap(), Some(back_to_a));
+        assert_eq!(
+            state.digest_first_seen(&key, &a).await.unwrap(),
+            Some(at(0))
+        );
+        assert_eq!(
+            state.digest_first_seen(&key, &b).await.unwrap(),
+            Some(at(2))
+        );
+        assert_eq!(
+            state.digest_first_seen(&key, &digest('c')).await.unwrap(),
+            None
+        );
+        let sightings: Vec<_> = state
+            .sightings(&key)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.digest, s.first_seen, s.last_seen))
+            .collect();
+        assert_eq!(sightings, vec![(a, at(0), at(3)), (b, at(2), at(2))]);
 
-    // A later unchanged observation reports the stint that started with the last move.
-    let again = state.record_observation(&key, &digest('a'), at(9)).await;
-    assert_eq!(again.unwrap(), Observation::Unchanged { since: at(3) });
+        // A later unchanged observation reports the stint that started with the last move.
+        let again = state.record_observation(&key, &digest('a'), at(9)).await;
+        assert_eq!(again.unwrap(), Observation::Unchanged { since: at(3) });
+    }
 }
 
 #[tokio::test]
 async fn an_out_of_order_observation_moves_nothing() {
-    let (_dir, state) = open().await;
-    let key = tag("3.13");
-    state
-        .record_observation(&key, &digest('a'), at(0))
-        .await
-        .unwrap();
-    state
-        .record_observation(&key, &digest('b'), at(5))
-        .await
-        .unwrap();
+    for db in both().await {
+        eprintln!("on {}", db.backend);
+        let state = &db.state;
+        let key = tag("3.13");
+        state
+            .record_observation(&key, &digest('a'), at(0))
+            .await
+            .unwrap();
+        state
+            .record_observation(&key, &digest('b'), at(5))
+            .await
+            .unwrap();
 
-    let late = state.record_observation(&key, &digest('c'), at(3)).await;
-    assert_eq!(
-        late.unwrap(),
-        Observation::Outdated {
-            current: digest('b')
-        }
-    );
-    assert_eq!(
-        state.current(&key).await.unwrap().unwrap().digest,
-        digest('b')
-    );
-    assert_eq!(state.history(&key).await.unwrap().len(), 1);
-    let seen_c = state.digest_first_seen(&key, &digest('c')).await.unwrap();
-    assert_eq!(seen_c, Some(at(3)));
+        let late = state.record_observation(&key, &digest('c'), at(3)).await;
+        assert_eq!(
+            late.unwrap(),
+            Observation::Outdated {
+                current: digest('b')
+            }
+        );
+        assert_eq!(
+            state.current(&key).await.unwrap().unwrap().digest,
+            digest('b')
+        );
+        assert_eq!(state.history(&key).await.unwrap().len(), 1);
+        let seen_c = state.digest_first_seen(&key, &digest('c')).await.unwrap();
+        assert_eq!(seen_c, Some(at(3)));
+    }
 }
 
 #[tokio::test]
 async fn tags_are_independent_and_unknown_tags_are_empty() {
-    let (_dir, state) = open().await;
-    state
-        .record_observation(&tag("3.12"), &digest('a'), at(0))
-        .await
-        .unwrap();
-    let other = state
-        .record_observation(&tag("3.13"), &digest('b'), at(1))
-        .await;
-    assert_eq!(other.unwrap(), Observation::New);
+    for db in both().await {
+        eprintln!("on {}", db.backend);
+        let state = &db.state;
+        state
+            .record_observation(&tag("3.12"), &digest('a'), at(0))
+            .await
+            .unwrap();
+        let other = state
+            .record_observation(&tag("3.13"), &digest('b'), at(1))
+            .await;
+        assert_eq!(other.unwrap(), Observation::New);
 
-    let unknown = tag("2.7");
-    assert_eq!(state.current(&unknown).await.unwrap(), None);
-    assert!(state.history(&unknown).await.unwrap().is_empty());
-    assert_eq!(state.last_move(&unknown).await.unwrap(), None);
-    assert!(state.sightings(&unknown).await.unwrap().is_empty());
+        let unknown = tag("2.7");
+        assert_eq!(state.current(&unknown).await.unwrap(), None);
+        assert!(state.history(&unknown).await.unwrap().is_empty());
+        assert_eq!(state.last_move(&unknown).await.unwrap(), None);
+        assert!(state.sightings(&unknown).await.unwrap().is_empty());
+    }
 }
 
 #[tokio::test]
 async fn timestamps_keep_whole_microseconds() {
-    let (_dir, state) = open().await;
-    let precise = at(0) + time::Duration::nanoseconds(1_234_567);
-    state
-        .record_observation(&tag("3.12"), &digest('a'), precise)
-        .await
-        .unwrap();
-    let since = state.current(&tag("3.12")).await.unwrap().unwrap().since;
-    assert_eq!(since, at(0) + time::Duration::microseconds(1_234));
+    for db in both().await {
+        eprintln!("on {}", db.backend);
+        let state = &db.state;
+        let precise = at(0) + time::Duration::nanoseconds(1_234_567);
+        state
+            .record_observation(&tag("3.12"), &digest('a'), precise)
+            .await
+            .unwrap();
+        let since = state.current(&tag("3.12")).await.unwrap().unwrap().since;
+        assert_eq!(since, at(0) + time::Duration::microseconds(1_234));
+    }
 }
 
 fn draft(new: char) -> ProposalDraft {
@@ -194,12 +203,17 @@ fn pull_request(state: PullRequestState) -> PullRequest {
 
 #[tokio::test]
 async fn a_rerun_after_a_crash_between_push_and_pull_request_finishes_the_job() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("state.db");
+    for db in both().await {
+        eprintln!("on {}", db.backend);
+        rerun_after_a_crash(&db).await;
+    }
+}
+
+async fn rerun_after_a_crash(db: &state_support::Db) {
     let key = draft('b').key;
 
     // First run: record, push, then crash before opening the pull request.
-    let state = State::open(&path).await.unwrap();
+    let state = db.reopen().await;
     let first = state.upsert_proposal(&draft('b'), at(0)).await.unwrap();
     assert_eq!(first.stage(), ProposalStage::Prepared);
     let pushed = state.record_commit(&key, "c0ffee", at(1)).await.unwrap();
@@ -207,7 +221,7 @@ async fn a_rerun_after_a_crash_between_push_and_pull_request_finishes_the_job() 
     drop(state);
 
     // Second run: the same upsert finds the pushed branch and only the PR is left to do.
-    let state = State::open(&path).await.unwrap();
+    let state = db.reopen().await;
     let found = state.upsert_proposal(&draft('b'), at(5)).await.unwrap();
     assert_eq!(found, pushed, "an identical upsert changes nothing");
     assert!(!found.needs_push() && found.needs_pull_request());
@@ -228,45 +242,51 @@ async fn a_rerun_after_a_crash_between_push_and_pull_request_finishes_the_job() 
 
 #[tokio::test]
 async fn new_content_keeps_an_open_pull_request_and_replaces_a_merged_one() {
-    let (_dir, state) = open().await;
-    let key = draft('b').key;
-    state.upsert_proposal(&draft('b'), at(0)).await.unwrap();
-    state.record_commit(&key, "one", at(1)).await.unwrap();
-    let open = pull_request(PullRequestState::Open);
-    state.record_pull_request(&key, &open, at(2)).await.unwrap();
+    for db in both().await {
+        eprintln!("on {}", db.backend);
+        let state = &db.state;
+        let key = draft('b').key;
+        state.upsert_proposal(&draft('b'), at(0)).await.unwrap();
+        state.record_commit(&key, "one", at(1)).await.unwrap();
+        let open = pull_request(PullRequestState::Open);
+        state.record_pull_request(&key, &open, at(2)).await.unwrap();
 
-    // The tag moved again: push the new content to the same pull request.
-    let moved = state.upsert_proposal(&draft('c'), at(3)).await.unwrap();
-    assert_eq!(
-        (moved.commit.as_deref(), moved.stage()),
-        (None, ProposalStage::Open)
-    );
-    assert!(moved.needs_push() && !moved.needs_pull_request());
-    assert_eq!(moved.updated_at, at(3));
+        // The tag moved again: push the new content to the same pull request.
+        let moved = state.upsert_proposal(&draft('c'), at(3)).await.unwrap();
+        assert_eq!(
+            (moved.commit.as_deref(), moved.stage()),
+            (None, ProposalStage::Open)
+        );
+        assert!(moved.needs_push() && !moved.needs_pull_request());
+        assert_eq!(moved.updated_at, at(3));
 
-    state.record_commit(&key, "two", at(4)).await.unwrap();
-    let merged = pull_request(PullRequestState::Merged);
-    state
-        .record_pull_request(&key, &merged, at(5))
-        .await
-        .unwrap();
-    assert!(state.open_proposals().await.unwrap().is_empty());
+        state.record_commit(&key, "two", at(4)).await.unwrap();
+        let merged = pull_request(PullRequestState::Merged);
+        state
+            .record_pull_request(&key, &merged, at(5))
+            .await
+            .unwrap();
+        assert!(state.open_proposals().await.unwrap().is_empty());
 
-    // Once merged, a later move on the same branch needs a new pull request.
-    let next = state.upsert_proposal(&draft('d'), at(6)).await.unwrap();
-    assert_eq!(next.stage(), ProposalStage::Prepared);
-    assert_eq!(next.pull_request, None);
-    assert_eq!(state.open_proposals().await.unwrap(), vec![next]);
+        // Once merged, a later move on the same branch needs a new pull request.
+        let next = state.upsert_proposal(&draft('d'), at(6)).await.unwrap();
+        assert_eq!(next.stage(), ProposalStage::Prepared);
+        assert_eq!(next.pull_request, None);
+        assert_eq!(state.open_proposals().await.unwrap(), vec![next]);
+    }
 }
 
 #[tokio::test]
 async fn updating_an_unknown_proposal_is_an_error() {
-    let (_dir, state) = open().await;
-    let error = state.record_commit(&draft('b').key, "c0ffee", at(0)).await;
-    assert!(
-        matches!(error, Err(StateError::UnknownProposal { .. })),
-        "{error:?}"
-    );
+    for db in both().await {
+        eprintln!("on {}", db.backend);
+        let state = &db.state;
+        let error = state.record_commit(&draft('b').key, "c0ffee", at(0)).await;
+        assert!(
+            matches!(error, Err(StateError::UnknownProposal { .. })),
+            "{error:?}"
+        );
+    }
 }
 
 fn cascade(images: usize) -> NewCascade {
@@ -285,12 +305,17 @@ fn cascade(images: usize) -> NewCascade {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_claims_of_a_node_have_exactly_one_winner() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("state.db");
+    for db in both().await {
+        eprintln!("on {}", db.backend);
+        concurrent_claims(&db).await;
+    }
+}
+
+async fn concurrent_claims(db: &state_support::Db) {
     // Two handles with their own connections, like two strata processes starting the
     // same cascade at the same moment: they end up in one run.
-    let first = State::open(&path).await.unwrap();
-    let second = State::open(&path).await.unwrap();
+    let first = db.reopen().await;
+    let second = db.reopen().await;
     let new = cascade(16);
     let (a, b) = tokio::join!(
         first.open_cascade(&new, at(0)),
@@ -339,9 +364,14 @@ async fn concurrent_claims_of_a_node_have_exactly_one_winner() {
 
 #[tokio::test]
 async fn a_cascade_moves_nodes_through_their_states_and_resumes_after_reopening() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("state.db");
-    let state = State::open(&path).await.unwrap();
+    for db in both().await {
+        eprintln!("on {}", db.backend);
+        cascade_states(&db).await;
+    }
+}
+
+async fn cascade_states(db: &state_support::Db) {
+    let state = db.reopen().await;
     let run = state.start_cascade(&cascade(3), at(0)).await.unwrap();
     assert_eq!(run.status, RunStatus::Running);
     let [app0, app1, app2] =
@@ -356,7 +386,7 @@ async fn a_cascade_moves_nodes_through_their_states_and_resumes_after_reopening(
     state.close().await;
 
     // A resumed run sees where the crashed one stopped and does not claim app0 again.
-    let state = State::open(&path).await.unwrap();
+    let state = db.reopen().await;
     assert_eq!(state.running_cascades().await.unwrap(), vec![run.clone()]);
     assert!(!state.claim_node(run.id, &app0, at(2)).await.unwrap());
     state

@@ -121,9 +121,19 @@ pub async fn build(
     opts.dockerfile.build_platform = Some(host_platform());
     let declared = declare(workspace, &checkouts, &opts);
     let mut hierarchy = assemble(workspace, &checkouts, declared);
+    // What the registry says is true as of the lookups, not of their end: recorded at the
+    // time they started, a slow lookup that raced a push is older than what a faster
+    // check saw since, and the database takes it for the outdated sighting it is.
+    let looked_up = OffsetDateTime::now_utc();
     evidence::observe(&mut hierarchy, client, &workspace.platform, state).await;
     if let Some(state) = state {
-        record(state, &hierarchy.published, &mut hierarchy.warnings).await;
+        record(
+            state,
+            &hierarchy.published,
+            looked_up,
+            &mut hierarchy.warnings,
+        )
+        .await;
     }
     Ok(hierarchy)
 }
@@ -232,13 +242,13 @@ pub async fn history(state: &State, images: &[ImageRef]) -> BTreeMap<ImageRef, V
     out
 }
 
-/// Records every tag's current digest as an observation.
+/// Records every tag's current digest as an observation made at `now`.
 async fn record(
     state: &State,
     published: &BTreeMap<ImageRef, Published>,
+    now: OffsetDateTime,
     warnings: &mut Vec<String>,
 ) {
-    let now = OffsetDateTime::now_utc();
     for (image, seen) in published {
         let Ok(key) = TagKey::of(image.reference()) else {
             continue;

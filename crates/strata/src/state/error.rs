@@ -69,6 +69,15 @@ pub enum StateError {
         /// The database file.
         path: PathBuf,
     },
+    /// The PostgreSQL schema strata would use holds tables strata did not create.
+    #[error(
+        "{} holds tables that strata did not create; refusing to add its own among them (give strata a database, or a schema through the role's search_path, of its own)",
+        path.display()
+    )]
+    ForeignSchema {
+        /// The database, as a URL without its password.
+        path: PathBuf,
+    },
     /// A newer strata migrated the database past what this build knows.
     #[error(
         "the state database {} has schema version {found}, newer than version {supported} that this strata understands; upgrade strata or use another state file",

@@ -1,14 +1,17 @@
 //! record stage: strata's state database. Remembers what strata observed and what it did
 //! so `check` can say since when a tag moved, `update --pr` never repeats or loses work
-//! after a crash, and `cascade` resumes where it stopped. It stores and answers; it never
-//! resolves tags, talks to forges or decides anything.
+//! after a crash, `cascade` resumes where it stopped, and several `strata serve`
+//! processes share one queue of work. It stores and answers; it never resolves tags,
+//! talks to forges or decides anything.
 //!
 //! # Where
-//! One embedded SQLite file outside any scanned repository, chosen by [`state_path`]:
-//! `--state PATH`, else `$STRATA_STATE`, else `state.db` in the state directory
-//! ([`crate::dirs::state_dir`]: `$STRATA_STATE_DIR`, `$XDG_STATE_HOME/strata` or
+//! By default one embedded SQLite file outside any scanned repository, chosen by
+//! [`state_path`]: `--state PATH`, else `$STRATA_STATE`, else `state.db` in the state
+//! directory ([`crate::dirs::state_dir`]: `$STRATA_STATE_DIR`, `$XDG_STATE_HOME/strata` or
 //! `~/.local/state/strata`); [`ensure_outside`] refuses a file inside the repository
-//! being worked on. [`State::open`] creates the file and its directory.
+//! being worked on. [`State::open`] creates the file and its directory. For several
+//! workers, a PostgreSQL database: [`State::connect`] with a `postgres://` URL
+//! (`strata serve --database`, or `STRATA_DATABASE`).
 //!
 //! # What
 //! - Tag observations ([`State::record_observation`]): per tag, the current digest and
@@ -22,42 +25,62 @@
 //!   transaction; claiming a node marks it triggered in the same statement, so a resumed
 //!   or concurrent run never triggers an image twice; what carried each image's new pins
 //!   ([`State::record_delivery`]).
+//! - `strata serve`'s work ([`State::enqueue`], [`State::lease_jobs`],
+//!   [`State::claim_watches`], ...): jobs leased by one worker at a time until their
+//!   lease runs out, watched tags claimed by one worker per check, webhook events stored
+//!   before they are acknowledged, each move's timeline.
 //!
 //! Timestamps are the caller's (`at` arguments: tests pin them), stored with microsecond
 //! precision: values read back are truncated to whole microseconds.
 //!
 //! # Schema and migrations
-//! Migrations are embedded SQL files (`migrations/sqlite/NNNN_name.sql`) applied at open
-//! by sqlx's migrator inside one `BEGIN IMMEDIATE` transaction, so concurrent first opens
-//! serialise. A file migrated by a newer strata is refused ([`StateError::FutureSchema`]),
-//! as is an SQLite file strata did not create (`PRAGMA application_id`) and a damaged
-//! file ([`StateError::NotADatabase`]). Shipped migrations are never edited (sqlx checks
+//! Each backend has its migrations, embedded SQL files (`migrations/sqlite/NNNN_name.sql`,
+//! `migrations/postgres/NNNN_name.sql`) with the same version numbers and the same
+//! meaning, so [`SCHEMA_VERSION`] speaks of both. They are applied at open by sqlx's
+//! migrator, under a lock so concurrent first opens apply them once: SQLite's write lock
+//! (`BEGIN IMMEDIATE`), a PostgreSQL session advisory lock. A database migrated by a
+//! newer strata is refused ([`StateError::FutureSchema`]), as is an SQLite file strata
+//! did not create (`PRAGMA application_id`: [`StateError::ForeignDatabase`]), a damaged
+//! file ([`StateError::NotADatabase`]) and a PostgreSQL schema holding tables strata did
+//! not create (its `tag` table carries a comment saying it is strata's:
+//! [`StateError::ForeignSchema`]). Shipped migrations are never edited (sqlx checks
 //! their checksums), so keep `.sql` files byte-stable (no line-ending conversion).
 //!
 //! # Backends
 //! [`State`] wraps an enum of backends rather than a trait: async trait methods are not
-//! object-safe, an enum keeps every call site concrete, and the `match` in each method is
-//! the one place a new backend plugs in. SQLite (sqlx, bundled libsqlite3, WAL mode,
-//! busy timeout, foreign keys on) is the only one today. A PostgreSQL backend for shared
-//! deployments gets its own module and `migrations/postgres/` with these differences:
-//! `BIGINT GENERATED ALWAYS AS IDENTITY` for ids; `timestamptz` instead of integer
-//! microseconds (same precision); `$1` placeholders; no `STRICT`/`WITHOUT ROWID`; plain
-//! transactions with `SELECT ... FOR UPDATE` instead of `BEGIN IMMEDIATE` (sqlx's
-//! migrator takes an advisory lock there); a schema or table check instead of
-//! `application_id`; claims stay single `UPDATE ... WHERE state = 'pending'` statements,
-//! and a worker pool picks pending nodes with `FOR UPDATE SKIP LOCKED`. `--state` would
-//! then also accept a `postgres://` URL.
+//! object-safe, an enum keeps every call site concrete, and the `match` in each method
+//! (`dispatch!`) is the one place a backend plugs in. Both give every method the same
+//! behaviour; the state tests run each case on both.
+//! - SQLite (sqlx, bundled libsqlite3, WAL mode, busy timeout, foreign keys on): one
+//!   writer at a time; a write that reads first runs in `BEGIN IMMEDIATE`, so it holds
+//!   the write lock from its first read.
+//! - PostgreSQL: writers run side by side at `READ COMMITTED`, and each guarantee SQLite
+//!   gets from serialised writers is made explicit: the tag's row locked (`FOR UPDATE`)
+//!   while an observation is recorded; jobs leased and tag checks claimed with `SELECT
+//!   … FOR UPDATE SKIP LOCKED` in the statement that moves them (workers skip each
+//!   other's picks, and a row taken since a statement began no longer matches when it
+//!   is locked); node claims, lease renewals and finishes as single conditional
+//!   `UPDATE`s (a second claimer waits, re-checks, loses); the job dedupe as `INSERT …
+//!   ON CONFLICT DO NOTHING` on the partial unique index; opening or starting a root's
+//!   cascade under a transaction-scoped advisory lock on that root (the partial unique
+//!   index stays the last word); the watch list replaced under an advisory lock.
+//!   `BIGINT GENERATED ALWAYS AS IDENTITY` ids, `timestamptz` times (the same
+//!   microseconds as SQLite's integers, and readable by `psql` and any tool pointed at a
+//!   shared database), `$1` placeholders, text orderings in `COLLATE "C"` so both
+//!   backends list in the same order whatever the database's collation.
 //!
 //! # Crate choice
-//! sqlx 0.9 without default features (`runtime-tokio`, `sqlite-bundled`, `migrate`;
-//! runtime-checked queries, no macros, no TLS, neither ring nor OpenSSL): async on our
-//! tokio runtime, a migrator, and the same API for the PostgreSQL backend. It adds about
-//! 30 s of CPU to a cold debug build (the bundled SQLite C source is half of it, then
-//! sqlx-sqlite and sqlx-core). Its `postgres` feature stays off until that backend exists:
-//! it would add about 20 crates (a second RustCrypto generation for SCRAM, `whoami`,
-//! `stringprep`, ...) compiled for nothing; enable it with `tls-rustls-aws-lc-rs` to keep
-//! one crypto provider. rusqlite would cost about the same but is synchronous and would
-//! make the PostgreSQL backend a second database library.
+//! sqlx 0.9 without default features (`runtime-tokio`, `sqlite-bundled`, `postgres`,
+//! `tls-rustls-aws-lc-rs`, `time`, `migrate`; runtime-checked queries, no macros, no
+//! OpenSSL, no ring): async on our tokio runtime, a migrator, and one API for both
+//! backends. SQLite adds about 30 s of CPU to a cold debug build (the bundled SQLite C
+//! source is half of it); the PostgreSQL driver with TLS through the rustls and aws-lc-rs
+//! strata already uses adds 30 small crates (SCRAM's hashes and HMAC in a newer RustCrypto
+//! generation, `stringprep`, `whoami`, Mozilla's roots in `webpki-roots`, ...): see the
+//! README's dependency table for the measured cost. TLS is there because managed
+//! PostgreSQL services require it (`?sslmode=require`, or `verify-full` with
+//! `sslrootcert`). rusqlite would cost about the same for SQLite but is synchronous and
+//! would make PostgreSQL a second database library.
 
 macro_rules! text_enum {
     (
@@ -105,6 +128,7 @@ mod cascade;
 mod error;
 mod location;
 mod observation;
+mod postgres;
 mod proposal;
 mod queue;
 mod sqlite;
@@ -129,10 +153,13 @@ pub use queue::{
     QueueStats, RecordedMove, Watch,
 };
 
+use postgres::PostgresStore;
 use sqlite::SqliteStore;
 
-/// The newest schema version this build creates and understands.
+/// The newest schema version this build creates and understands (both backends: their
+/// migrations carry the same versions).
 pub const SCHEMA_VERSION: i64 = sqlite::SCHEMA_VERSION;
+const _: () = assert!(postgres::SCHEMA_VERSION == sqlite::SCHEMA_VERSION);
 
 /// An open state database. Cheap to clone (clones share connections); every method is
 /// one transaction.
@@ -144,6 +171,7 @@ pub struct State {
 #[derive(Debug, Clone)]
 enum Backend {
     Sqlite(SqliteStore),
+    Postgres(PostgresStore),
 }
 
 /// Runs `$call` on whichever backend `$state` has, bound as `$db`.
@@ -151,6 +179,7 @@ macro_rules! dispatch {
     ($state:expr, $db:ident => $call:expr) => {
         match &$state.backend {
             Backend::Sqlite($db) => $call,
+            Backend::Postgres($db) => $call,
         }
     };
 }
@@ -165,18 +194,25 @@ impl State {
         })
     }
 
-    /// Connects to a shared database by URL. Only PostgreSQL (`postgres://…`) is served
-    /// by URL; an SQLite file is [`State::open`]ed by path.
+    /// Connects to a shared PostgreSQL database by URL (`postgres://` or
+    /// `postgresql://`, with libpq's parameters such as `sslmode` and `sslrootcert`) and
+    /// applies pending migrations. An SQLite file is [`State::open`]ed by path.
     pub async fn connect(url: &str) -> Result<State, StateError> {
-        Err(StateError::Unsupported {
-            detail: format!(
-                "{}: this build has no PostgreSQL backend",
-                url.split('@').next_back().unwrap_or(url)
-            ),
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(StateError::Unsupported {
+                detail:
+                    "only postgres:// URLs are served by URL; give an SQLite database as a path"
+                        .to_owned(),
+            });
+        }
+        let store = PostgresStore::connect(url).await?;
+        Ok(State {
+            backend: Backend::Postgres(store),
         })
     }
 
-    /// Where the database is, for messages.
+    /// Where the database is, for messages: the SQLite file, or the PostgreSQL URL
+    /// without its password.
     pub fn path(&self) -> &Path {
         dispatch!(self, db => db.path())
     }

@@ -144,3 +144,40 @@ impl Proposal {
         self.pull_request.is_none()
     }
 }
+
+// The stored names; the `CHECK` constraints of the `proposal` table list the same. The
+// matches are exhaustive so a new forge or state fails to compile until it is mapped.
+
+pub(super) fn forge_text(kind: ForgeKind) -> &'static str {
+    match kind {
+        ForgeKind::GitHub => "github",
+        ForgeKind::GitLab => "gitlab",
+        ForgeKind::Gitea => "gitea",
+    }
+}
+
+pub(super) fn parse_forge(text: &str) -> Option<ForgeKind> {
+    match text {
+        "github" => Some(ForgeKind::GitHub),
+        "gitlab" => Some(ForgeKind::GitLab),
+        "gitea" => Some(ForgeKind::Gitea),
+        _ => None,
+    }
+}
+
+pub(super) fn pr_state_text(state: PullRequestState) -> &'static str {
+    match state {
+        PullRequestState::Open => "open",
+        PullRequestState::Merged => "merged",
+        PullRequestState::Closed => "closed",
+    }
+}
+
+pub(super) fn parse_pr_state(text: &str) -> Option<PullRequestState> {
+    match text {
+        "open" => Some(PullRequestState::Open),
+        "merged" => Some(PullRequestState::Merged),
+        "closed" => Some(PullRequestState::Closed),
+        _ => None,
+    }
+}

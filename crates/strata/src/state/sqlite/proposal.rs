@@ -5,9 +5,11 @@ use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
 
 use super::{Rows, SqliteStore, micros};
-use crate::forge::{ForgeKind, PullRequestState};
 use crate::state::StateError;
-use crate::state::proposal::{GroupKey, Proposal, ProposalDraft, ProposalKey, PullRequest};
+use crate::state::proposal::{
+    GroupKey, Proposal, ProposalDraft, ProposalKey, PullRequest, forge_text, parse_forge,
+    parse_pr_state, pr_state_text,
+};
 
 /// The columns [`proposal`] reads, as a macro so statements stay `&'static str`.
 macro_rules! columns {
@@ -234,41 +236,4 @@ fn proposal(rows: &Rows<'_>, row: &SqliteRow) -> Result<Proposal, StateError> {
         created_at: rows.time(row, "created_at")?,
         updated_at: rows.time(row, "updated_at")?,
     })
-}
-
-// The stored names; the `CHECK` constraints of the `proposal` table list the same. The
-// matches are exhaustive so a new forge or state fails to compile until it is mapped.
-
-fn forge_text(kind: ForgeKind) -> &'static str {
-    match kind {
-        ForgeKind::GitHub => "github",
-        ForgeKind::GitLab => "gitlab",
-        ForgeKind::Gitea => "gitea",
-    }
-}
-
-fn parse_forge(text: &str) -> Option<ForgeKind> {
-    match text {
-        "github" => Some(ForgeKind::GitHub),
-        "gitlab" => Some(ForgeKind::GitLab),
-        "gitea" => Some(ForgeKind::Gitea),
-        _ => None,
-    }
-}
-
-fn pr_state_text(state: PullRequestState) -> &'static str {
-    match state {
-        PullRequestState::Open => "open",
-        PullRequestState::Merged => "merged",
-        PullRequestState::Closed => "closed",
-    }
-}
-
-fn parse_pr_state(text: &str) -> Option<PullRequestState> {
-    match text {
-        "open" => Some(PullRequestState::Open),
-        "merged" => Some(PullRequestState::Merged),
-        "closed" => Some(PullRequestState::Closed),
-        _ => None,
-    }
 }
