@@ -18,6 +18,7 @@ pub mod official_images;
 pub mod outcome;
 pub mod output;
 pub mod pin;
+pub mod process;
 pub mod progress;
 pub mod rebuild;
 pub mod registry;

@@ -180,10 +180,5 @@ pub async fn run(
 
 /// This machine's name and the process id: a worker's name in leases.
 pub fn default_worker_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned());
-    format!("{host}:{}", std::process::id())
+    crate::process::name()
 }

@@ -9,7 +9,7 @@ use state_support::both;
 use strata::forge::{ForgeKind, PullRequestState};
 use strata::registry::TagKey;
 use strata::state::{
-    GroupKey, NewCascade, NewNode, NodeState, Observation, ProposalDraft, ProposalKey,
+    Drive, GroupKey, NewCascade, NewNode, NodeState, Observation, ProposalDraft, ProposalKey,
     ProposalStage, PullRequest, RunOutcome, RunStatus, StateError, TagMove,
 };
 use strata_core::reference::Digest;
@@ -360,6 +360,91 @@ async fn concurrent_claims(db: &state_support::Db) {
             "{node:?}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_process_drives_a_cascade_and_others_follow_until_it_lets_go() {
+    for db in both().await {
+        eprintln!("on {}", db.backend);
+        cascade_drive(&db).await;
+    }
+}
+
+async fn cascade_drive(db: &state_support::Db) {
+    let first = db.reopen().await;
+    let second = db.reopen().await;
+    let run = first.start_cascade(&cascade(2), at(0)).await.unwrap().id;
+    let until = at(30);
+    // Asked at once, one wins.
+    let (a, b) = tokio::join!(
+        first.drive_cascade(run, "host:1", None, until, at(0)),
+        second.drive_cascade(run, "host:2", None, until, at(0))
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let (winner, loser) = match (&a, &b) {
+        (Drive::Mine, Drive::Theirs { driver, .. }) => {
+            assert_eq!(driver, "host:1");
+            ("host:1", "host:2")
+        }
+        (Drive::Theirs { driver, .. }, Drive::Mine) => {
+            assert_eq!(driver, "host:2");
+            ("host:2", "host:1")
+        }
+        other => panic!("exactly one driver: {other:?}"),
+    };
+    // The driver renews; the other still follows.
+    assert_eq!(
+        first
+            .drive_cascade(run, winner, None, at(40), at(10))
+            .await
+            .unwrap(),
+        Drive::Mine
+    );
+    assert!(matches!(
+        second.drive_cascade(run, loser, None, at(40), at(20)).await.unwrap(),
+        Drive::Theirs { until, .. } if until == at(40)
+    ));
+    // A driver known to be gone is replaced at once; a lease that ran out, by anyone.
+    assert_eq!(
+        second
+            .drive_cascade(run, loser, Some(winner), at(50), at(21))
+            .await
+            .unwrap(),
+        Drive::Mine
+    );
+    assert_eq!(
+        first
+            .drive_cascade(run, "host:3", None, at(90), at(51))
+            .await
+            .unwrap(),
+        Drive::Mine
+    );
+    // Letting go frees it; only the driver can.
+    first.release_cascade(run, "host:1").await.unwrap();
+    assert!(matches!(
+        first.drive_cascade(run, "host:1", None, at(95), at(52)).await.unwrap(),
+        Drive::Theirs { driver, .. } if driver == "host:3"
+    ));
+    first.release_cascade(run, "host:3").await.unwrap();
+    assert_eq!(
+        second
+            .drive_cascade(run, "host:1", None, at(95), at(53))
+            .await
+            .unwrap(),
+        Drive::Mine
+    );
+    // A finished run has nothing to drive.
+    first
+        .finish_cascade(run, RunOutcome::Succeeded, at(60))
+        .await
+        .unwrap();
+    assert_eq!(
+        second
+            .drive_cascade(run, "host:2", None, at(99), at(61))
+            .await
+            .unwrap(),
+        Drive::Over(RunStatus::Succeeded)
+    );
 }
 
 #[tokio::test]

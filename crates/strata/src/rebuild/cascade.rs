@@ -12,6 +12,7 @@ use strata_core::graph::{EdgeFilter, ImageRef, PlanError};
 use time::OffsetDateTime;
 
 use super::deliver::Deliverer;
+use super::drive::{self, Took};
 use super::report::{NodeReport, Report, Status};
 use super::runner::{Inputs, Runner, Slot, blank};
 use super::trigger;
@@ -20,7 +21,9 @@ use crate::hierarchy::published::{self, Published};
 use crate::hierarchy::{self, Hierarchy};
 use crate::progress::Progress;
 use crate::registry::RegistryClient;
-use crate::state::{CascadeRun, NewCascade, NewNode, NodeState, OpenedCascade, RunOutcome, State};
+use crate::state::{
+    CascadeRun, NewCascade, NewNode, NodeState, OpenedCascade, RunOutcome, RunStatus, State,
+};
 
 /// Message prefix of a node skipped because it was already on its new base.
 pub(super) const UP_TO_DATE: &str = "already built on";
@@ -97,6 +100,43 @@ pub async fn run(
             root.familiar()
         ));
     }
+    let following = |driver: &str| {
+        runner.say(&format!(
+            "cascade {} from {} is driven by {driver}: following it until it ends",
+            run.id,
+            root.familiar()
+        ));
+    };
+    let took = tokio::select! {
+        took = drive::take(state, run.id, following) => Some(took?),
+        () = crate::shutdown::requested() => None,
+    };
+    let held = match took {
+        None => {
+            runner.progress.finish();
+            bail!(
+                "interrupted while following cascade {}; its driver goes on with it",
+                run.id
+            );
+        }
+        Some(Took::Over(RunStatus::Cancelled)) => {
+            runner.progress.finish();
+            bail!(
+                "cascade {} from {} was cancelled while this process followed it: a newer \
+                 digest of the root superseded it",
+                run.id,
+                root.familiar()
+            );
+        }
+        Some(Took::Over(_)) => {
+            runner.progress.finish();
+            let (_, reports) = restore(&runner, &plan, &run).await?;
+            return Ok(report(
+                hierarchy, root, &plan, &run, true, &reports, started,
+            ));
+        }
+        Some(Took::Drive(held)) => held,
+    };
     if resumed {
         runner.say(&format!(
             "resuming cascade {} from {}",
@@ -130,6 +170,7 @@ pub async fn run(
     runner.progress.finish();
     let Some(reports) = finished else {
         release_interrupted(&runner, hierarchy).await;
+        held.release().await;
         bail!(
             "interrupted: cascade {} stays open; `strata cascade --resume` goes on from here",
             run.id
@@ -141,10 +182,27 @@ pub async fn run(
     } else {
         RunOutcome::Succeeded
     };
-    state
+    let finished = state
         .finish_cascade(run.id, outcome, OffsetDateTime::now_utc())
         .await
-        .context("recording the end of the cascade")?;
+        .context("recording the end of the cascade");
+    held.release().await;
+    finished?;
+    Ok(report(
+        hierarchy, root, &plan, &run, resumed, &reports, started,
+    ))
+}
+
+/// The report of `run` from its nodes' `reports`, in plan order.
+fn report(
+    hierarchy: &Hierarchy,
+    root: &ImageRef,
+    plan: &strata_core::graph::Plan,
+    run: &CascadeRun,
+    resumed: bool,
+    reports: &BTreeMap<ImageRef, NodeReport>,
+    started: std::time::Instant,
+) -> Report {
     let mut nodes: Vec<NodeReport> = plan
         .images()
         .filter_map(|image| reports.get(image).cloned())
@@ -159,15 +217,15 @@ pub async fn run(
     let mut report = Report {
         run: run.id.0,
         root: root.clone(),
-        old_root_digest: run.old_root_digest,
-        new_root_digest: run.new_root_digest,
+        old_root_digest: run.old_root_digest.clone(),
+        new_root_digest: run.new_root_digest.clone(),
         resumed,
         nodes,
         levels: Vec::new(),
         seconds: started.elapsed().as_secs_f64(),
     };
     report.time_levels();
-    Ok(report)
+    report
 }
 
 /// The running cascade for `root` at its current digest, or a new one (cancelling runs

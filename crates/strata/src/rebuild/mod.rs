@@ -8,6 +8,7 @@
 //! - `deliver`: before a rebuild, every pin of its moved bases in its repository is
 //!   rewritten and brought to where its build reads it (the working tree, a pushed
 //!   commit, or a pull request: `pull_request`, through `crate::update`).
+//! - `drive`: one process drives a running cascade; others opening it follow.
 //! - `trigger`: commands, webhooks, GitHub and GitLab dispatches, each told the `request`.
 //! - `plan`: what a dry run prints.
 //! - `wait`: polling the registry until an image is out on its new base.
@@ -17,6 +18,7 @@
 
 pub mod cascade;
 pub mod deliver;
+mod drive;
 pub mod plan;
 pub mod pull_request;
 pub mod report;

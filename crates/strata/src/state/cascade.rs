@@ -170,3 +170,20 @@ pub struct OpenedCascade {
     /// Running cascades of the same root for another digest, cancelled now.
     pub cancelled: Vec<RunId>,
 }
+
+/// Who drives a running cascade, as [`State::drive_cascade`](super::State::drive_cascade)
+/// found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Drive {
+    /// The caller drives it now, until the time it asked for.
+    Mine,
+    /// Another process drives it, with its lease until `until`.
+    Theirs {
+        /// The driver's name (`host:pid`).
+        driver: String,
+        /// When its lease runs out unless renewed.
+        until: OffsetDateTime,
+    },
+    /// The run is no longer running: there is nothing to drive.
+    Over(RunStatus),
+}

@@ -141,8 +141,8 @@ use time::OffsetDateTime;
 pub use crate::forge::{ForgeKind, PullRequestState};
 pub use crate::registry::TagKey;
 pub use cascade::{
-    CascadeNode, CascadeRun, NewCascade, NewNode, NodeState, OpenedCascade, PinDelivery, RunId,
-    RunOutcome, RunStatus,
+    CascadeNode, CascadeRun, Drive, NewCascade, NewNode, NodeState, OpenedCascade, PinDelivery,
+    RunId, RunOutcome, RunStatus,
 };
 pub use error::StateError;
 pub use location::{STATE_ENV, ensure_outside, state_path};
@@ -447,6 +447,27 @@ impl State {
         at: OffsetDateTime,
     ) -> Result<bool, StateError> {
         dispatch!(self, db => db.retry_node(run, image, at).await)
+    }
+
+    /// Takes (or renews) the drive of running cascade `run` for `driver` until `until`:
+    /// granted when nobody drives it, the driver's lease ran out before `at`, `driver`
+    /// already drives it, or the current driver is `gone` (known dead). One process
+    /// triggers a cascade's builds; others opening it follow.
+    pub async fn drive_cascade(
+        &self,
+        run: RunId,
+        driver: &str,
+        gone: Option<&str>,
+        until: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> Result<Drive, StateError> {
+        dispatch!(self, db => db.drive_cascade(run, driver, gone, until, at).await)
+    }
+
+    /// Gives up the drive of `run` if `driver` holds it, so another process may take it
+    /// at once.
+    pub async fn release_cascade(&self, run: RunId, driver: &str) -> Result<(), StateError> {
+        dispatch!(self, db => db.release_cascade(run, driver).await)
     }
 
     /// Marks a running run finished. Finishing it again the same way is a no-op.

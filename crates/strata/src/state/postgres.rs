@@ -58,6 +58,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "serve",
         include_str!("migrations/postgres/0003_serve.sql"),
     ),
+    (
+        4,
+        "cascade driver",
+        include_str!("migrations/postgres/0004_cascade_driver.sql"),
+    ),
 ];
 
 /// The schema version this build creates and understands: the newest migration.

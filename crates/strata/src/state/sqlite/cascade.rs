@@ -9,8 +9,8 @@ use time::OffsetDateTime;
 use super::{Rows, SqliteStore, micros};
 use crate::state::StateError;
 use crate::state::cascade::{
-    CascadeNode, CascadeRun, NewCascade, NodeState, OpenedCascade, PinDelivery, RunId, RunOutcome,
-    RunStatus,
+    CascadeNode, CascadeRun, Drive, NewCascade, NodeState, OpenedCascade, PinDelivery, RunId,
+    RunOutcome, RunStatus,
 };
 
 macro_rules! run_columns {
@@ -334,6 +334,76 @@ impl SqliteStore {
              WHERE run_id = ?1 AND image = ?2 AND state = 'failed'";
         self.try_move("retry a cascade node", RETRY, run, image, at)
             .await
+    }
+
+    pub(in crate::state) async fn drive_cascade(
+        &self,
+        run: RunId,
+        driver: &str,
+        gone: Option<&str>,
+        until: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> Result<Drive, StateError> {
+        const OP: &str = "take the drive of a cascade";
+        let fail = |source| self.query_error(OP, source);
+        // One conditional update: of two processes asking at once, the second re-reads
+        // the row the first wrote and finds it driven.
+        let taken = sqlx::query(
+            "UPDATE cascade_run SET driver = ?2, driver_until = ?3 \
+             WHERE id = ?1 AND status = 'running' AND (driver IS NULL OR driver = ?2 \
+             OR driver_until IS NULL OR driver_until < ?4 OR driver = ?5)",
+        )
+        .bind(run.0)
+        .bind(driver)
+        .bind(micros(until))
+        .bind(micros(at))
+        .bind(gone)
+        .execute(&self.pool)
+        .await
+        .map_err(fail)?;
+        if taken.rows_affected() == 1 {
+            return Ok(Drive::Mine);
+        }
+        let row = sqlx::query("SELECT status, driver, driver_until FROM cascade_run WHERE id = ?1")
+            .bind(run.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(fail)?;
+        let Some(row) = row else {
+            return Err(StateError::UnknownRun {
+                path: self.path.to_path_buf(),
+                run,
+            });
+        };
+        let rows = self.rows(OP);
+        let status = rows.text(&row, "status", RunStatus::parse)?;
+        if status != RunStatus::Running {
+            return Ok(Drive::Over(status));
+        }
+        let driver: Option<String> = rows.get(&row, "driver")?;
+        let until = rows.time_opt(&row, "driver_until")?.unwrap_or(at);
+        Ok(Drive::Theirs {
+            driver: driver.unwrap_or_default(),
+            until,
+        })
+    }
+
+    pub(in crate::state) async fn release_cascade(
+        &self,
+        run: RunId,
+        driver: &str,
+    ) -> Result<(), StateError> {
+        const OP: &str = "release the drive of a cascade";
+        sqlx::query(
+            "UPDATE cascade_run SET driver = NULL, driver_until = NULL \
+             WHERE id = ?1 AND driver = ?2",
+        )
+        .bind(run.0)
+        .bind(driver)
+        .execute(&self.pool)
+        .await
+        .map_err(|source| self.query_error(OP, source))?;
+        Ok(())
     }
 
     pub(in crate::state) async fn finish_cascade(

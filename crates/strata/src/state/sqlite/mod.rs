@@ -44,6 +44,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "serve",
         include_str!("../migrations/sqlite/0003_serve.sql"),
     ),
+    (
+        4,
+        "cascade driver",
+        include_str!("../migrations/sqlite/0004_cascade_driver.sql"),
+    ),
 ];
 
 /// The schema version this build creates and understands: the newest migration.
@@ -68,7 +73,25 @@ pub(super) struct SqliteStore {
 
 impl SqliteStore {
     /// Opens `path`, creating it and its directory when missing, and migrates it.
+    ///
+    /// Switching a new file to WAL mode takes the lock without waiting on the busy
+    /// timeout, so when several processes create the same database at once the losers
+    /// see SQLITE_BUSY: they try again (for up to the busy timeout) and find it made.
     pub(super) async fn open(path: &Path) -> Result<SqliteStore, StateError> {
+        let deadline = tokio::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match Self::open_once(path).await {
+                Err(StateError::Open { source, .. })
+                    if is_busy(&source) && tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+                opened => return opened,
+            }
+        }
+    }
+
+    async fn open_once(path: &Path) -> Result<SqliteStore, StateError> {
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             tokio::fs::create_dir_all(dir)
                 .await
@@ -226,6 +249,15 @@ fn migrate_error(path: &Path, source: MigrateError) -> StateError {
             source,
         },
     }
+}
+
+/// SQLITE_BUSY (5) or SQLITE_LOCKED (6), in any extended form.
+fn is_busy(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|error| error.code())
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| matches!(code & 0xff, 5 | 6))
 }
 
 /// SQLITE_NOTADB (26) or SQLITE_CORRUPT (11), in any extended form.
