@@ -168,7 +168,7 @@ impl SqliteStore {
         .bind(delivery.git_ref.as_deref())
         .bind(delivery.pull_request.as_deref())
         .bind(micros(at))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(|source| self.query_error(OP, source))?;
         if done.rows_affected() == 1 {
@@ -358,7 +358,7 @@ impl SqliteStore {
         .bind(micros(until))
         .bind(micros(at))
         .bind(gone)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(fail)?;
         if taken.rows_affected() == 1 {
@@ -400,7 +400,7 @@ impl SqliteStore {
         )
         .bind(run.0)
         .bind(driver)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(|source| self.query_error(OP, source))?;
         Ok(())
@@ -420,7 +420,7 @@ impl SqliteStore {
         .bind(run.0)
         .bind(outcome.as_str())
         .bind(micros(at))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(|source| self.query_error(OP, source))?;
         if done.rows_affected() == 1 {
@@ -454,7 +454,7 @@ impl SqliteStore {
             .bind(run.0)
             .bind(image)
             .bind(micros(at))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(|source| self.query_error(operation, source))?;
         if done.rows_affected() == 1 {
@@ -475,7 +475,7 @@ impl SqliteStore {
         query: sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
     ) -> Result<(), StateError> {
         let done = query
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(|source| self.query_error(operation, source))?;
         if done.rows_affected() == 1 {

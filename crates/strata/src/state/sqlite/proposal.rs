@@ -72,7 +72,7 @@ impl SqliteStore {
             .bind(draft.new_digest.as_str())
             .bind(forge_text(draft.forge))
             .bind(micros(at))
-            .fetch_one(&self.pool)
+            .fetch_one(&self.writer)
             .await
             .map_err(|source| self.query_error(OP, source))?;
         proposal(&self.rows(OP), &row)
@@ -95,7 +95,7 @@ impl SqliteStore {
             .bind(&key.branch)
             .bind(commit)
             .bind(micros(at))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.writer)
             .await
             .map_err(|source| self.query_error(OP, source))?;
         self.updated(OP, key, row)
@@ -121,7 +121,7 @@ impl SqliteStore {
             .bind(&pull_request.url)
             .bind(pr_state_text(pull_request.state))
             .bind(micros(at))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.writer)
             .await
             .map_err(|source| self.query_error(OP, source))?;
         self.updated(OP, key, row)

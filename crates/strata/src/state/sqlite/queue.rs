@@ -40,7 +40,7 @@ impl SqliteStore {
         .bind(job.priority)
         .bind(micros(job.run_after))
         .bind(micros(at))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await
         .map_err(|source| self.query_error(OP, source))?;
         Ok(id.map(JobId))
@@ -108,7 +108,7 @@ impl SqliteStore {
         .bind(id.0)
         .bind(worker)
         .bind(micros(until))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(|source| self.query_error(OP, source))?;
         Ok(done.rows_affected() == 1)
@@ -151,7 +151,7 @@ impl SqliteStore {
             .bind(why.clone()),
         };
         let done = query
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(|source| self.query_error(OP, source))?;
         Ok(done.rows_affected() == 1)
@@ -164,7 +164,7 @@ impl SqliteStore {
              WHERE state = 'leased' AND lease_owner = ?1",
         )
         .bind(worker)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(|source| self.query_error(OP, source))?;
         Ok(done.rows_affected())
@@ -296,7 +296,7 @@ impl SqliteStore {
         .bind(micros(next))
         .bind(micros(at))
         .bind(error)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(|source| self.query_error(OP, source))?;
         Ok(())
@@ -382,7 +382,7 @@ impl SqliteStore {
         sqlx::query("UPDATE tag_move SET handled_at = ?2 WHERE id = ?1 AND handled_at IS NULL")
             .bind(id.0)
             .bind(micros(at))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(|source| self.query_error(OP, source))?;
         Ok(())
@@ -401,7 +401,7 @@ impl SqliteStore {
             .bind(micros(at))
             .bind(step)
             .bind(detail)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(|source| self.query_error(OP, source))?;
         Ok(())
@@ -446,7 +446,7 @@ impl SqliteStore {
         .bind(source)
         .bind(micros(at))
         .bind(body)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await
         .map_err(|source| self.query_error(OP, source))?;
         Ok(EventId(id))
@@ -465,7 +465,7 @@ impl SqliteStore {
             .bind(state.as_str())
             .bind(note)
             .bind(micros(at))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(|source| self.query_error(OP, source))?;
         Ok(())

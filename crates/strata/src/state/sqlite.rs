@@ -32,22 +32,18 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (
         1,
         "initial",
-        include_str!("../migrations/sqlite/0001_initial.sql"),
+        include_str!("migrations/sqlite/0001_initial.sql"),
     ),
     (
         2,
         "cascade delivery",
-        include_str!("../migrations/sqlite/0002_cascade_delivery.sql"),
+        include_str!("migrations/sqlite/0002_cascade_delivery.sql"),
     ),
-    (
-        3,
-        "serve",
-        include_str!("../migrations/sqlite/0003_serve.sql"),
-    ),
+    (3, "serve", include_str!("migrations/sqlite/0003_serve.sql")),
     (
         4,
         "cascade driver",
-        include_str!("../migrations/sqlite/0004_cascade_driver.sql"),
+        include_str!("migrations/sqlite/0004_cascade_driver.sql"),
     ),
 ];
 
@@ -61,13 +57,21 @@ const APPLICATION_ID: i64 = 0x5354_5241;
 /// How long a statement waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// SQLite allows one writer at a time; a few connections let reads proceed meanwhile.
-const MAX_CONNECTIONS: u32 = 4;
+/// Connections for reads: WAL lets them proceed while another connection writes.
+const MAX_READERS: u32 = 4;
 
-/// One open SQLite state database; clones share the connection pool.
+/// One open SQLite state database; clones share the connection pools.
+///
+/// SQLite takes one writer at a time. Writers of one process queue for the single
+/// `writer` connection in order, instead of each taking a connection of their own and
+/// meeting at the file lock, where a loser sleeps in the busy handler and retries (tens
+/// of milliseconds a time under load). The busy timeout is left for other processes.
 #[derive(Debug, Clone)]
 pub(super) struct SqliteStore {
+    /// Reads.
     pool: SqlitePool,
+    /// Every write: transactions and single statements.
+    writer: SqlitePool,
     path: Arc<Path>,
 }
 
@@ -110,17 +114,21 @@ impl SqliteStore {
             .foreign_keys(true)
             // Our errors carry the operation; statement logs would only be noise.
             .disable_statement_logging();
-        let pool = SqlitePoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .connect_with(options)
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
             .await
             .map_err(|source| open_error(path, source))?;
         let store = SqliteStore {
-            pool,
+            // Readers connect once the writer made the file and its WAL.
+            pool: SqlitePoolOptions::new()
+                .max_connections(MAX_READERS)
+                .connect_lazy_with(options),
+            writer,
             path: Arc::from(path),
         };
         if let Err(error) = store.migrate().await {
-            store.pool.close().await;
+            store.close().await;
             return Err(error);
         }
         Ok(store)
@@ -134,6 +142,7 @@ impl SqliteStore {
     /// Closes every connection, checkpointing the write-ahead log.
     pub(super) async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 
     /// Applies missing migrations in one write transaction, after checking that the file
@@ -142,7 +151,7 @@ impl SqliteStore {
         let path = &*self.path;
         let fail = |source| open_error(path, source);
         let mut tx = self
-            .pool
+            .writer
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(fail)?;
@@ -191,7 +200,7 @@ impl SqliteStore {
 
     /// Starts a transaction holding the write lock.
     async fn write(&self, operation: &'static str) -> Result<Transaction<'_, Sqlite>, StateError> {
-        self.pool
+        self.writer
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(|source| self.query_error(operation, source))
