@@ -47,7 +47,23 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/events", get(api::events))
         .route("/api/check", post(api::check_now))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::map_response(close_after_refused_body))
         .with_state(shared)
+}
+
+/// A body refused as too large was not read to its end, so the connection cannot carry
+/// another request: say so (`Connection: close`), or a client would send its next request
+/// on a connection the server is closing, and see it cut off.
+async fn close_after_refused_body(
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 async fn healthz(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
