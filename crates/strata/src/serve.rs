@@ -177,8 +177,3 @@ pub async fn run(
     shared.ready.store(false, Ordering::Relaxed);
     Ok(())
 }
-
-/// This machine's name and the process id: a worker's name in leases.
-pub fn default_worker_name() -> String {
-    crate::process::name()
-}

@@ -37,10 +37,7 @@ pub(super) fn run(args: &ServeArgs) -> Result<u8> {
         let state = open(args.database.as_deref(), &config.workspace.base_dir).await?;
         let options = Options {
             config_file: config.file.clone(),
-            worker: args
-                .worker
-                .clone()
-                .unwrap_or_else(serve::default_worker_name),
+            worker: args.worker.clone().unwrap_or_else(crate::process::name),
             grace,
             cache_dir: cache,
         };
